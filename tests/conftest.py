@@ -1,0 +1,148 @@
+"""Shared fixtures: the app on SQLite and on PostgreSQL, clients, and signing in."""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import pg
+from touchpoints import create_app
+from touchpoints.config import TestConfig
+from touchpoints.extensions import db
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's maintenance database (skips when there is none)."""
+    url, cluster, reason = pg.server_url()
+    if url is None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    yield url
+    if cluster is not None:
+        cluster.stop()
+
+
+def create_database(server_url: str) -> str:
+    """A fresh, uniquely named database on the server; returns its URL."""
+    name = f"tp_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = sa.make_url(url).database
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(request) -> Iterator:
+    """Make an empty database of a given backend: call with "sqlite" or "postgresql"."""
+    made: list[tuple[str, str | None]] = []
+    tmpdir = Path(tempfile.mkdtemp(prefix="tp-sqlite-"))
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmpdir / (uuid.uuid4().hex + '.sqlite')}"
+            made.append((url, None))
+            return url
+        server = request.getfixturevalue("postgres_server")
+        url = create_database(server)
+        made.append((url, server))
+        return url
+
+    yield make
+    for url, server in made:
+        if server:
+            drop_database(server, url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, empty_database_url) -> str:
+    """One schema per backend per test session; tests empty it between them."""
+    url = empty_database_url(request.param)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(sa.text("PRAGMA foreign_keys=OFF"))
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator:
+    """Build an app on the session's database with extra config; tables start empty."""
+    apps: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        config = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                  "SERVER_NAME": None, **overrides}
+        app = create_app(TestConfig, **config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    """The app with CSRF off (one module tests CSRF on), inside an app context."""
+    application = make_app()
+    with application.app_context():
+        yield application
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    """Sign a person in through the real form: login(employee_or_email, password)."""
+    from tests.factories import DEFAULT_PASSWORD
+
+    def sign_in(who, password: str = DEFAULT_PASSWORD, follow: bool = False):
+        email = who if isinstance(who, str) else who.email
+        return client.post("/login", data={"email": email, "password": password},
+                           follow_redirects=follow)
+
+    return sign_in

@@ -1,0 +1,1 @@
+"""People: employees, teams, org chart, preferences and imports."""

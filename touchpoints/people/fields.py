@@ -1,0 +1,96 @@
+"""Field parsers shared by the people forms, the API and the CSV import.
+
+Each takes raw text and returns a clean value or raises FieldError with a message a person
+can act on; callers attach the field (and row) name.
+"""
+from __future__ import annotations
+
+from datetime import date, time
+from functools import cache
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+
+from touchpoints.people.models import Channel, LifecycleStatus
+
+
+class FieldError(ValueError):
+    """A value that cannot be accepted, with the reason in plain words."""
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def parse_email(raw: str) -> str:
+    value = (raw or "").strip()
+    if not value:
+        raise FieldError("An email address is required.")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise FieldError(f"'{value}' is not a valid email address: {error}") from None
+
+
+def parse_timezone(raw: str) -> str:
+    value = (raw or "").strip()
+    if value not in known_timezones() or value.lower() == "localtime":
+        raise FieldError(f"'{value}' is not a known IANA time zone (for example Europe/Berlin).")
+    return value
+
+
+def parse_date(raw: str | date | None) -> date | None:
+    if raw is None or isinstance(raw, date):
+        return raw
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"'{value}' is not a date in the form YYYY-MM-DD.") from None
+
+
+def parse_time(raw: str | time | None) -> time | None:
+    if raw is None or isinstance(raw, time):
+        return raw
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"'{value}' is not a time in the form HH:MM.") from None
+
+
+def parse_status(raw: str) -> LifecycleStatus:
+    value = (raw or "").strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return LifecycleStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in LifecycleStatus)
+        raise FieldError(f"'{raw}' is not a lifecycle status ({allowed}).") from None
+
+
+def parse_channel(raw: str) -> Channel:
+    value = (raw or "").strip().lower()
+    try:
+        return Channel(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Channel)
+        raise FieldError(f"'{raw}' is not a channel ({allowed}).") from None
+
+
+def parse_country(raw: str) -> str:
+    value = (raw or "").strip().upper()
+    if len(value) != 2 or not value.isalpha():
+        raise FieldError(f"'{raw}' is not a two-letter ISO country code (for example DE).")
+    return value
+
+
+def parse_work_days(raw: str) -> str:
+    value = "".join(sorted(set((raw or "").strip())))
+    if not value or any(ch not in "1234567" for ch in value):
+        raise FieldError("Work days are ISO weekday numbers, e.g. 12345 for Monday to Friday.")
+    return value

@@ -1,0 +1,131 @@
+"""People: employees, the teams they belong to, and staged CSV imports."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.extensions import db
+
+
+class LifecycleStatus(enum.StrEnum):
+    PRE_BOARDING = "pre_boarding"
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    ON_LEAVE = "on_leave"
+    OFFBOARDING = "offboarding"
+    ALUMNI = "alumni"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize() if self is LifecycleStatus.PRE_BOARDING \
+            else self.value.replace("_", " ").capitalize()
+
+
+class Channel(enum.StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    EMAIL = "email"
+    IN_APP = "in_app"
+
+    @property
+    def label(self) -> str:
+        return {"slack": "Slack", "teams": "Microsoft Teams", "email": "Email",
+                "in_app": "In the app"}[self.value]
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The HR partner who looks after this team: escalations and orphaned touchpoints go here.
+    hr_partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # post_update breaks the insert cycle between a team and the employee who looks after it.
+    hr_partner: Mapped[Employee | None] = relationship(foreign_keys=[hr_partner_id], post_update=True)
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
+
+
+class Employee(db.Model):
+    __tablename__ = "employees"
+    __table_args__ = (
+        Index("ix_employees_manager_id", "manager_id"),
+        Index("ix_employees_team_status", "team_id", "status"),
+        Index("ix_employees_full_name", "full_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    location: Mapped[str] = mapped_column(String(120), default="")
+    # ISO 3166 country (and optional subdivision) whose public holidays apply to this person.
+    country_code: Mapped[str] = mapped_column(String(2), default="GB")
+    subdivision: Mapped[str] = mapped_column(String(10), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    work_start: Mapped[time] = mapped_column(default=time(9, 0))
+    work_end: Mapped[time] = mapped_column(default=time(17, 30))
+    # ISO weekdays worked, e.g. "12345" for Monday to Friday.
+    work_days: Mapped[str] = mapped_column(String(7), default="12345")
+    hire_date: Mapped[date | None]
+    start_date: Mapped[date | None]
+    exit_date: Mapped[date | None]
+    status: Mapped[LifecycleStatus] = mapped_column(
+        db.Enum(LifecycleStatus, native_enum=False, length=20,
+                values_callable=lambda e: [m.value for m in e]),
+        default=LifecycleStatus.ACTIVE,
+    )
+    preferred_channel: Mapped[Channel] = mapped_column(
+        db.Enum(Channel, native_enum=False, length=10,
+                values_callable=lambda e: [m.value for m in e]),
+        default=Channel.IN_APP,
+    )
+    quiet_hours_start: Mapped[time | None]
+    quiet_hours_end: Mapped[time | None]
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    manager: Mapped[Employee | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Employee {self.email}>"
+
+
+# Work emails are unique whatever their case; lookups use lower(email) and hit this index.
+Index("uq_employees_email_lower", func.lower(Employee.email), unique=True)
+
+
+class ImportBatch(db.Model):
+    """An uploaded people CSV waiting between preview and commit."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""APScheduler set-up: the periodic jobs that call idempotent services."""

@@ -1,0 +1,61 @@
+"""Building and starting the scheduler, embedded in development or as its own process."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A periodic job: a service function called inside an app context every `seconds`."""
+
+    id: str
+    description: str
+    func: Callable[[], object]
+    seconds: int
+
+
+# Capabilities add their jobs here as they land (journeys, nudges, surveys).
+JOBS: list[JobSpec] = []
+
+JOB_DEFAULTS = {
+    "coalesce": True,  # a downed scheduler runs a missed job once, not once per missed slot
+    "max_instances": 1,
+    "misfire_grace_time": 6 * 3600,  # still run after a restart within six hours
+}
+
+
+def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
+    """A scheduler in UTC with every registered job wrapped in an app context."""
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone="UTC", job_defaults=JOB_DEFAULTS)
+    for spec in JOBS:
+        scheduler.add_job(_in_app_context(app, spec.func), "interval", seconds=spec.seconds,
+                          id=spec.id, name=spec.description, replace_existing=True)
+    return scheduler
+
+
+def _in_app_context(app: Flask, func: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        with app.app_context():
+            return func()
+
+    run.__name__ = func.__name__
+    return run
+
+
+def start_embedded(app: Flask) -> BaseScheduler | None:
+    """Start the in-process scheduler once (never in the reloader's watcher process)."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and app.debug \
+            and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    scheduler = build_scheduler(app, blocking=False)
+    scheduler.start()
+    app.extensions["touchpoints_scheduler"] = scheduler
+    return scheduler

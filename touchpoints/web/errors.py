@@ -11,7 +11,8 @@ HELP = {
     ),
     403: (
         "You do not have access to this page",
-        "It belongs to someone else or needs another role. Ask your HR partner if you think you should see it.",
+        "It belongs to someone else or needs another role. "
+        "Ask your HR partner if you think you should see it.",
     ),
     404: (
         "We could not find that page",

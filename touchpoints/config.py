@@ -51,6 +51,10 @@ class Config:
     SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN")
     SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET")
     SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+    # Journeys: one-on-one cadence when neither the person nor the team sets one, and how far
+    # ahead recurring series are materialised.
+    DEFAULT_ONE_ON_ONE_CADENCE_DAYS = _int("DEFAULT_ONE_ON_ONE_CADENCE_DAYS", 14)
+    JOURNEY_HORIZON_DAYS = _int("JOURNEY_HORIZON_DAYS", 90)
 
 
 class ProductionConfig(Config):

@@ -2,9 +2,20 @@
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth.models import LoginAttempt, PasswordResetToken, User, UserRole
+from touchpoints.journeys.models import (
+    AgendaItem,
+    Enrolment,
+    JourneyTemplate,
+    LifecycleEvent,
+    PrivateNote,
+    SupportAssignment,
+    Touchpoint,
+    TouchpointTemplate,
+)
 from touchpoints.people.models import Employee, ImportBatch, Team
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Employee", "ImportBatch", "LoginAttempt", "PasswordResetToken",
-    "Team", "User", "UserRole",
+    "AgendaItem", "ApiToken", "AuditEntry", "Employee", "Enrolment", "ImportBatch",
+    "JourneyTemplate", "LifecycleEvent", "LoginAttempt", "PasswordResetToken", "PrivateNote",
+    "SupportAssignment", "Team", "Touchpoint", "TouchpointTemplate", "User", "UserRole",
 ]

@@ -47,6 +47,8 @@ class Team(db.Model):
     hr_partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("employees.id", ondelete="SET NULL", use_alter=True)
     )
+    # How often managers meet each member one-on-one (journeys); null follows the company default.
+    one_on_one_cadence_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # post_update breaks the insert cycle between a team and the employee who looks after it.
@@ -97,6 +99,8 @@ class Employee(db.Model):
     quiet_hours_start: Mapped[time | None]
     quiet_hours_end: Mapped[time | None]
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    # This person's own one-on-one cadence (journeys); wins over the team's and the company's.
+    one_on_one_cadence_days: Mapped[int | None]
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

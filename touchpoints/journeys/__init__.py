@@ -1,0 +1,1 @@
+"""Journeys: lifecycle journey templates, enrolment, touchpoints and lifecycle events."""

@@ -10,7 +10,9 @@ config = context.config
 
 # Interpret the config file for Python logging, leaving the app's own loggers working: by default
 # fileConfig disables every logger that exists already (an in-process upgrade would silence them).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Callers that manage logging themselves (the tests) set config.attributes["configure_logger"] = False.
+if config.attributes.get('configure_logger', True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -19,6 +19,34 @@ from touchpoints.extensions import db
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
+# REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (CI sets both): the run fails unless tests of that kind passed,
+# so a missing server or browser can never turn into a green run made only of skips.
+REQUIRED_KINDS = {
+    "REQUIRE_POSTGRES": ("PostgreSQL", lambda nodeid: "postgresql" in nodeid.partition("[")[2]),
+    "REQUIRE_BROWSER": ("browser", lambda nodeid: nodeid.startswith("tests/browser/")),
+}
+_passed_by_kind = dict.fromkeys(REQUIRED_KINDS, 0)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the passed tests of each required kind."""
+    if report.when == "call" and report.passed:
+        for variable, (_, is_kind) in REQUIRED_KINDS.items():
+            if is_kind(report.nodeid):
+                _passed_by_kind[variable] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a required kind of test did not pass even once."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker sees only its share; the controller decides
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for variable, (label, _) in REQUIRED_KINDS.items():
+        if os.environ.get(variable) == "1" and _passed_by_kind[variable] == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            if reporter is not None:
+                reporter.write_line(f"{variable}=1 but no {label} test passed in this run.", red=True)
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:

@@ -34,7 +34,9 @@ pytestmark = [
 
 def _alembic_config():
     """The Alembic configuration Flask-Migrate uses for `flask db ...` (needs an app context)."""
-    return current_app.extensions["migrate"].migrate.get_config()
+    config = current_app.extensions["migrate"].migrate.get_config()
+    config.attributes["configure_logger"] = False  # leave pytest's log capture in place
+    return config
 
 
 def _upgrade(revision: str = "head") -> None:

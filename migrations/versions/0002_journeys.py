@@ -202,6 +202,10 @@ def downgrade():
 
     with op.batch_alter_table('employees', schema=None) as batch_op:
         batch_op.drop_column('one_on_one_cadence_days')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite's batch mode rebuilds the table from reflection, which cannot see expression
+        # indexes: put the case-insensitive email index back.
+        op.create_index('uq_employees_email_lower', 'employees', [sa.text('lower(email)')], unique=True)
 
     op.drop_table('private_notes')
     with op.batch_alter_table('agenda_items', schema=None) as batch_op:

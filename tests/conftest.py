@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from tests import pg
@@ -124,6 +124,10 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+def _forget_cached_user() -> None:
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def make_app(database_url: str) -> Iterator:
     """Build an app on the session's database with extra config; tables start empty."""
@@ -133,6 +137,10 @@ def make_app(database_url: str) -> Iterator:
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                   "SERVER_NAME": None, **overrides}
         app = create_app(TestConfig, **config)
+        # Tests hold one app context across requests, so `g` outlives a request here (it never
+        # does in production). Forget Flask-Login's cached user so each request loads it from
+        # its own cookie; otherwise a client without any cookie is served the last user.
+        app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
         apps.append(app)
         return app
 

@@ -50,14 +50,15 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from touchpoints.auth import services as auth_services
+    from touchpoints.auth.sessions import configure_login_manager
     from touchpoints.web import security
 
-    auth_services.configure_login_manager(login_manager)
+    configure_login_manager(login_manager)
     security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from touchpoints.api.tokens_views import bp as api_tokens_bp
     from touchpoints.api.views import bp as api_bp
     from touchpoints.auth.views import bp as auth_bp
     from touchpoints.people.views import bp as people_bp
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(api_tokens_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated, never cookie-authenticated
 

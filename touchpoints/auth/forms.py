@@ -23,3 +23,18 @@ class ChangePasswordForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    confirm_password = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+    )
+    submit = SubmitField("Set my password")
+
+
+class IssueResetLinkForm(FlaskForm):
+    """The one-button form on a person's record; FlaskForm for its CSRF token."""
+
+    submit = SubmitField("Send password reset link")

@@ -10,6 +10,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from touchpoints.auth.services import prune_old_login_attempts
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -22,7 +24,10 @@ class JobSpec:
 
 
 # Capabilities add their jobs here as they land (journeys, nudges, surveys).
-JOBS: list[JobSpec] = []
+JOBS: list[JobSpec] = [
+    JobSpec("prune-login-attempts", "Forget sign-in attempts older than a day",
+            prune_old_login_attempts, 3600),
+]
 
 JOB_DEFAULTS = {
     "coalesce": True,  # a downed scheduler runs a missed job once, not once per missed slot

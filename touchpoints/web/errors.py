@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 HELP = {
@@ -35,6 +36,12 @@ HELP = {
         "Nothing you did caused this. Try again in a minute; the team has been told.",
     ),
 }
+# A form sent without its security token: usually a page left open across a sign-out or restart.
+CSRF_HELP = (
+    "This form has expired",
+    "For your safety, a form only works in the session it was opened in, and this one was "
+    "not. Nothing was saved. Go back, reload the page and send the form again.",
+)
 
 
 def register(app: Flask) -> None:
@@ -44,6 +51,8 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         title, advice = HELP.get(code, (error.name, error.description or ""))
+        if isinstance(error, CSRFError):
+            title, advice = CSRF_HELP
         if request.path.startswith("/api/"):
             return jsonify(error={"status": code, "title": error.name,
                                   "detail": error.description}), code

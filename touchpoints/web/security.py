@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # No other site's window keeps a handle on ours (tab-nabbing, cross-window leaks).
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["ENV_NAME"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Personal data must not linger in shared browser or proxy caches.

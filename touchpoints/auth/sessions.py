@@ -1,0 +1,33 @@
+"""Flask-Login wiring: sessions carry a rotating token, never the user id."""
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, request, url_for
+from flask_login import LoginManager
+from sqlalchemy import select
+
+from touchpoints.auth.models import User
+from touchpoints.extensions import db
+
+
+def configure_login_manager(manager: LoginManager) -> None:
+    """Load users by their rotating session token; answer APIs with JSON instead of redirects."""
+    manager.login_view = "auth.login"
+    manager.login_message = "Please sign in to continue."
+    manager.login_message_category = "info"
+
+    @manager.user_loader
+    def load_user(token: str) -> User | None:
+        user = db.session.scalar(select(User).where(User.session_token == token))
+        # Deactivation rotates the token too; this also covers a deactivation made elsewhere.
+        return user if user is not None and user.is_active else None
+
+    @manager.unauthorized_handler
+    def unauthorized():
+        if request.path.startswith("/api/"):
+            return jsonify(error={"status": 401, "title": "Unauthorized",
+                                  "detail": "Send an API token as 'Authorization: Bearer …'."}), 401
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        if not target or target == "/":
+            return redirect(url_for("auth.login"))
+        flash(manager.login_message, manager.login_message_category)
+        return redirect(url_for("auth.login", next=target))

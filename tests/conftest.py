@@ -66,7 +66,8 @@ def create_database(server_url: str) -> str:
     name = f"tp_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # UTF-8 whatever the cluster was created with (a bare CI image may default to SQL_ASCII).
+        conn.execute(sa.text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
     engine.dispose()
     return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 

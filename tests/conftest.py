@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -48,28 +49,40 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write_line(f"{variable}=1 but no {label} test passed in this run.", red=True)
 
 
+# The databases made on each server this session; the server's fixture drops them when it ends.
+_databases_made_on: dict[str, list[str]] = {}
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """The URL of a PostgreSQL server's maintenance database (skips when there is none)."""
+    """The URL of a PostgreSQL server's maintenance database (skips when there is none).
+
+    At the end of the session it drops the databases made on it, then stops a throwaway cluster;
+    both happen here because this fixture, set up on first use, is torn down before its users.
+    """
     url, cluster, reason = pg.server_url()
     if url is None:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required here: {reason}")
         pytest.skip(reason)
     yield url
+    for database in _databases_made_on.pop(url, []):
+        drop_database(url, database)
     if cluster is not None:
         cluster.stop()
 
 
 def create_database(server_url: str) -> str:
-    """A fresh, uniquely named database on the server; returns its URL."""
+    """A fresh, uniquely named database on the server (dropped at the end of the session)."""
     name = f"tp_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         # UTF-8 whatever the cluster was created with (a bare CI image may default to SQL_ASCII).
         conn.execute(sa.text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
     engine.dispose()
-    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    _databases_made_on.setdefault(server_url, []).append(url)
+    return url
 
 
 def drop_database(server_url: str, url: str) -> None:
@@ -83,23 +96,15 @@ def drop_database(server_url: str, url: str) -> None:
 @pytest.fixture(scope="session")
 def empty_database_url(request) -> Iterator:
     """Make an empty database of a given backend: call with "sqlite" or "postgresql"."""
-    made: list[tuple[str, str | None]] = []
     tmpdir = Path(tempfile.mkdtemp(prefix="tp-sqlite-"))
 
     def make(backend: str) -> str:
         if backend == "sqlite":
-            url = f"sqlite:///{tmpdir / (uuid.uuid4().hex + '.sqlite')}"
-            made.append((url, None))
-            return url
-        server = request.getfixturevalue("postgres_server")
-        url = create_database(server)
-        made.append((url, server))
-        return url
+            return f"sqlite:///{tmpdir / (uuid.uuid4().hex + '.sqlite')}"
+        return create_database(request.getfixturevalue("postgres_server"))
 
     yield make
-    for url, server in made:
-        if server:
-            drop_database(server, url)
+    shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -125,8 +130,9 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-def _forget_cached_user() -> None:
-    g.pop("_login_user", None)
+def _fresh_request_globals() -> None:
+    """Start each request with an empty `g`, as production does."""
+    vars(g).clear()
 
 
 @pytest.fixture
@@ -139,9 +145,9 @@ def make_app(database_url: str) -> Iterator:
                   "SERVER_NAME": None, **overrides}
         app = create_app(TestConfig, **config)
         # Tests hold one app context across requests, so `g` outlives a request here (it never
-        # does in production). Forget Flask-Login's cached user so each request loads it from
-        # its own cookie; otherwise a client without any cookie is served the last user.
-        app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
+        # does in production). Flask-Login caches the user and Flask-WTF the CSRF token on `g`:
+        # left alone, a client without any cookie is served the last user signed in.
+        app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
         apps.append(app)
         return app
 

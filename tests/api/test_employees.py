@@ -337,3 +337,11 @@ def test_patch_of_a_missing_employee_is_404_and_read_only_fields_are_named(api_a
 def test_api_answers_are_never_cached(api_as):
     response = api_as(make_hr()).get("/api/v1/employees")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(api_as):
+    api = api_as(make_hr())
+    missing = api.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json["error"]["status"] == 404
+    wrong = api.client.delete("/api/v1/employees/1", headers=api.headers)
+    assert wrong.status_code == 405 and wrong.json["error"]["status"] == 405

@@ -149,3 +149,23 @@ def test_last_used_at_is_recorded_without_a_write_per_call(client, token_for):
     client.get("/api/v1/me", headers=bearer(raw))
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).last_used_at > first_use - timedelta(minutes=1)
+
+
+def test_tokens_page_costs_the_same_queries_for_2_or_12_tokens(client, login, token_for):
+    from tests.querycount import count_queries
+
+    hr = make_hr()
+    login(hr)
+    people = [make_employee() for _ in range(12)]
+
+    def page_queries() -> int:
+        with count_queries() as log:
+            assert client.get(PAGE).status_code == 200
+        return log.count
+
+    for person in people[:2]:
+        token_for(person)
+    few = page_queries()
+    for person in people[2:]:
+        token_for(person)
+    assert page_queries() == few

@@ -5,12 +5,14 @@ can act on; callers attach the field (and row) name.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from functools import cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
+from touchpoints.auth.models import Role
 from touchpoints.people.models import Channel, LifecycleStatus
 
 
@@ -94,3 +96,38 @@ def parse_work_days(raw: str) -> str:
     if not value or any(ch not in "1234567" for ch in value):
         raise FieldError("Work days are ISO weekday numbers, e.g. 12345 for Monday to Friday.")
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "y", "x", "t"})
+_FALSE = frozenset({"", "0", "false", "no", "n", "f"})
+
+
+def parse_flag(raw: str | bool | None) -> bool:
+    """A yes/no cell as HR systems export it: true/false, yes/no, 1/0, x or empty."""
+    if isinstance(raw, bool):
+        return raw
+    value = (raw or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise FieldError(f"'{raw}' is not yes or no (use true/false, yes/no or 1/0).")
+
+
+_ROLE_WORDS = {
+    "hr_partner": Role.HR_PARTNER, "hr": Role.HR_PARTNER, "hrbp": Role.HR_PARTNER,
+    "manager": Role.MANAGER, "employee": Role.EMPLOYEE,
+}
+
+
+def parse_roles(raw: str | None) -> frozenset[Role]:
+    """Roles listed in one cell, separated by ; , or | (for example "hr_partner; manager")."""
+    roles = set()
+    for word in re.split(r"[;,|]", raw or ""):
+        key = word.strip().lower().replace("-", "_").replace(" ", "_")
+        if not key:
+            continue
+        if key not in _ROLE_WORDS:
+            raise FieldError(f"'{word.strip()}' is not a role (hr_partner, manager, employee).")
+        roles.add(_ROLE_WORDS[key])
+    return frozenset(roles)

@@ -169,3 +169,13 @@ def test_tokens_page_costs_the_same_queries_for_2_or_12_tokens(client, login, to
     for person in people[2:]:
         token_for(person)
     assert page_queries() == few
+
+
+def test_hr_partners_find_the_tokens_page_in_the_menu(client, login):
+    login(make_hr())
+    assert 'href="/settings/api-tokens/"' in client.get("/").get_data(as_text=True)
+
+
+def test_others_do_not_see_the_tokens_menu_item(client, login):
+    login(make_manager())
+    assert "/settings/api-tokens/" not in client.get("/").get_data(as_text=True)

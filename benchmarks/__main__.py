@@ -11,7 +11,7 @@ import time
 import traceback
 
 import benchmarks
-from benchmarks.core import Context, Result, machine_summary, render_table
+from benchmarks.core import Context, Result, load_average, machine_summary, render_table
 
 PREFIX = "bench_"
 
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.log(f"running {', '.join(chosen)} on {machine['cores']} cores, {machine['memory']}; "
             f"load runs of {ctx.duration}{' (quick mode: indicative only)' if quick else ''}")
 
+    load_before = load_average()
     rows: list[tuple[str, Result]] = []
     errors: list[tuple[str, str]] = []
     timings: dict[str, float] = {}
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(rows, errors)
     heading = (f"Benchmarks, {machine['date']}: {machine['cores']} cores, {machine['memory']} memory, "
                f"Python {machine['python']}, SQLite {machine['sqlite']}; wrk -t{ctx.threads} "
-               f"-c{ctx.connections} -d{ctx.duration} against gunicorn with 2 sync workers.\n"
+               f"-c{ctx.connections} -d{ctx.duration} against gunicorn with 2 sync workers; "
+               f"load average {load_before} before, {load_average()} after.\n"
                f"Command: `{command}`")
     print()
     print(heading)

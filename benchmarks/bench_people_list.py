@@ -2,14 +2,8 @@
 from __future__ import annotations
 
 from benchmarks.company import BENCH_PASSWORD
-from benchmarks.core import LARGE_SIZE, CompanyDatabase, Context, Result, at_least, at_most, run_alone
-from benchmarks.serving import (
-    BenchmarkError,
-    Server,
-    count_queries,
-    memory_results,
-    page_results,
-)
+from benchmarks.core import LARGE_SIZE, Context, Result, at_least, run_alone
+from benchmarks.serving import Server, memory_results, page_results, query_count_results
 
 SMALL_SIZE = 10
 # The first page, a later page, and a search with a filter: none may cost more queries.
@@ -18,37 +12,14 @@ MAX_QUERIES = 10
 MIN_RPS, MAX_P50_MS, MIN_HEALTHZ_RPS = 300, 30, 1_000
 
 
-def query_counts(db: CompanyDatabase, email: str) -> dict[str, int]:
-    """Queries per request for each people-list path, signed in as email."""
-    counts = count_queries(db.app(), email, BENCH_PASSWORD, QUERY_PATHS)
-    for count in counts:
-        if count.status != 200:
-            raise BenchmarkError(f"{count.path} answered HTTP {count.status} to {email}")
-    return {c.path: c.count for c in counts}
-
-
-def query_rows(small: CompanyDatabase, large: CompanyDatabase) -> list[Result]:
-    """Queries per request as HR partner and as manager, for a tiny and a large company."""
-    rows = []
-    for role in ("hr_partner", "manager"):
-        label = "HR partner" if role == "hr_partner" else "manager"
-        worst = {}
-        for db in (small, large):
-            counts = query_counts(db, getattr(db.plan, role).email)
-            worst[db.plan.size] = max(counts.values())
-            detail = ", ".join(f"{path} {n}" for path, n in counts.items())
-            rows.append(Result(f"people list as {label}, {db.plan.size:,} people: queries per request",
-                               worst[db.plan.size], "queries", at_most(MAX_QUERIES), note=detail))
-        growth = worst[large.plan.size] - worst[small.plan.size]
-        rows.append(Result(f"people list as {label}: extra queries at {large.plan.size:,} vs "
-                           f"{small.plan.size} people", growth, "queries", at_most(0)))
-    return rows
-
-
 def run(ctx: Context) -> list[Result]:
     """Count queries in-process, then load the page through gunicorn with wrk."""
     small, large = ctx.company(SMALL_SIZE), ctx.company(LARGE_SIZE)
-    results = query_rows(small, large)
+    results = query_count_results("people list", [small, large], QUERY_PATHS,
+                                  max_queries=MAX_QUERIES)
+    # What gunicorn alone serves on this machine right now: the ceiling for every page.
+    with Server(ctx, None, wsgi_app="benchmarks.bare_wsgi:app", ready_path="/") as bare:
+        ceiling = bare.load("/", label="bare WSGI app (gunicorn's ceiling here, now)")
     hr, director = large.plan.hr_partner, large.plan.manager
     with Server(ctx, large.path) as server:
         trivial = server.load("/healthz", label="/healthz (trivial route)")
@@ -61,6 +32,7 @@ def run(ctx: Context) -> list[Result]:
             "/people/", cookie=director_cookie,
             label=f"people list, director with {large.plan.org_size(director):,} reports")
         results += [
+            Result(f"{ceiling.label}: throughput", ceiling.rps, "req/s"),
             Result("/healthz (trivial route): throughput", trivial.rps, "req/s",
                    at_least(MIN_HEALTHZ_RPS)),
             Result("/healthz (trivial route): p50 latency", trivial.p50_ms, "ms"),

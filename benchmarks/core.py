@@ -267,6 +267,14 @@ def machine_summary() -> dict[str, str]:
     }
 
 
+def load_average() -> str:
+    """The 1-minute load average: on a shared machine it says how far to trust absolute figures."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
 def render_table(results: list[tuple[str, Result]], errors: list[tuple[str, str]] = ()) -> str:
     """The results as a Markdown table: benchmark, what, figure, target, verdict."""
     header = ("benchmark", "what", "figure", "target", "result")

@@ -83,13 +83,15 @@ class Server:
     """gunicorn serving one benchmark database on a free loopback port."""
 
     ctx: Context
-    database: Path
+    database: Path | None
     workers: int = 2
+    wsgi_app: str = "app:app"
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen | None = None
     worker_pids: list[int] = field(default_factory=list)
     log_path: Path | None = None
+    ready_path: str = "/healthz"
 
     def __enter__(self) -> Server:
         try:
@@ -109,14 +111,15 @@ class Server:
     def start(self) -> None:
         """Start gunicorn and wait (bounded) until /healthz answers and every worker is up."""
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": sqlite_url(self.database),
-               "SECRET_KEY": secrets.token_urlsafe(48), "TOUCHPOINTS_ENV": "production",
-               "SCHEDULER_EMBEDDED": "0", **self.env}
+        env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48),
+               "TOUCHPOINTS_ENV": "production", "SCHEDULER_EMBEDDED": "0", **self.env}
+        if self.database is not None:
+            env["DATABASE_URL"] = sqlite_url(self.database)
         self.log_path = self.ctx.path(f"gunicorn-{self.port}.log")
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b",
-                 f"{HOST}:{self.port}", "--log-level", "warning", "app:app"],
+                 f"{HOST}:{self.port}", "--log-level", "warning", self.wsgi_app],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
@@ -127,7 +130,7 @@ class Server:
             self.worker_pids = child_pids(self.process.pid)
             if len(self.worker_pids) >= self.workers:
                 try:
-                    if self.get("/healthz").status == 200:
+                    if self.get(self.ready_path).status == 200:
                         self.ctx.log(f"gunicorn up on {self.base_url} (master {self.process.pid}, "
                                      f"workers {', '.join(map(str, self.worker_pids))})")
                         return
@@ -350,6 +353,36 @@ class QueryCount:
     status: int
     count: int
     statements: list[str]
+
+
+def query_count_results(page: str, companies: list, paths: list[str], *,
+                        roles: tuple[str, ...] = ("hr_partner", "manager"),
+                        max_queries: int) -> list[Result]:
+    """Rows for queries per request of one page, per role, per company size, plus the growth.
+
+    companies are CompanyDatabase objects, smallest first; roles name the plan's people to
+    sign in as (hr_partner, manager, employee). The worst path counts for each size.
+    """
+    from benchmarks.company import BENCH_PASSWORD
+
+    labels = {"hr_partner": "HR partner", "manager": "manager", "employee": "employee"}
+    rows = []
+    for role in roles:
+        worst = {}
+        for db in companies:
+            email = getattr(db.plan, role).email
+            counts = count_queries(db.app(), email, BENCH_PASSWORD, paths)
+            for count in counts:
+                if count.status != 200:
+                    raise BenchmarkError(f"{count.path} answered HTTP {count.status} to {email}")
+            worst[db.plan.size] = max(c.count for c in counts)
+            detail = ", ".join(f"{c.path} {c.count}" for c in counts) if len(counts) > 1 else ""
+            rows.append(Result(f"{page} as {labels[role]}, {db.plan.size:,} people: queries per request",
+                               worst[db.plan.size], "queries", at_most(max_queries), note=detail))
+        smallest, largest = companies[0].plan.size, companies[-1].plan.size
+        rows.append(Result(f"{page} as {labels[role]}: extra queries at {largest:,} vs {smallest:,} "
+                           "people", worst[largest] - worst[smallest], "queries", at_most(0)))
+    return rows
 
 
 def count_queries(app, email: str, password: str, paths: list[str]) -> list[QueryCount]:

@@ -156,11 +156,11 @@ def sign_in_as() -> Callable:
 
 @pytest.fixture
 def screenshot() -> Callable:
-    """screenshot(page, name): keep a full-page PNG in test-artifacts/ for people to look at."""
+    """screenshot(page, name, full_page=True): keep a PNG in test-artifacts/ for people to look at."""
 
-    def save(page, name: str) -> Path:
+    def save(page, name: str, full_page: bool = True) -> Path:
         path = _artifact_name(name, ".png")
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return save

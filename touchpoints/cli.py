@@ -50,7 +50,9 @@ def scheduler_command() -> None:
 def register(app: Flask) -> None:
     """Attach every command to the app's CLI."""
     from touchpoints.api.cli import tokens_group
+    from touchpoints.journeys.cli import journeys_group
     from touchpoints.people.cli import demo_command, people_group
 
-    for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group):
+    for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group,
+                    journeys_group):
         app.cli.add_command(command)

@@ -429,7 +429,8 @@ def record_due_starts(*, today: date | None = None, actor_id: int | None = None)
     people = list(db.session.scalars(
         select(Employee).where(Employee.status == LifecycleStatus.PRE_BOARDING,
                                Employee.start_date.is_not(None), Employee.start_date <= today,
-                               Employee.deactivated_at.is_(None))))
+                               Employee.deactivated_at.is_(None))
+        .with_for_update(skip_locked=True)))  # two schedulers never record the same start twice
     for person in people:
         record_lifecycle_event(person, LifecycleEventKind.START, effective_on=person.start_date,
                                actor_id=actor_id, today=today)

@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from touchpoints.auth.services import prune_old_login_attempts
+from touchpoints.journeys.services import run_daily_journey_upkeep
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class JobSpec:
 JOBS: list[JobSpec] = [
     JobSpec("prune-login-attempts", "Forget sign-in attempts older than a day",
             prune_old_login_attempts, 3600),
+    # Idempotent, so it runs every six hours: a restart never waits a day for new series.
+    JobSpec("journey-upkeep", "Record starts, extend recurring touchpoints to the horizon, "
+            "close finished enrolments", run_daily_journey_upkeep, 6 * 3600),
 ]
 
 JOB_DEFAULTS = {

@@ -28,7 +28,7 @@ DOMAIN = "bench.example"
 SPAN = (5, 9)
 TEAM_MAX = 60
 HR_PARTNER_RATIO = 150
-# The importer's columns, in its order.
+# The columns of a typical HR-system export, as the importer (touchpoints/people/importer.py) reads them.
 CSV_COLUMNS = ("email", "name", "manager_email", "team", "location", "country", "time_zone",
                "hire_date", "start_date", "job_title")
 
@@ -234,8 +234,9 @@ def _dates_for(rng: random.Random, status: str, today: date, senior: bool):
     hire = start - timedelta(days=rng.randint(14, 60))
     if status == "offboarding":
         return hire, start, today + timedelta(days=rng.randint(5, 40))
-    if status == "alumni":
-        return hire, start, today - timedelta(days=rng.randint(5, 365))
+    if status == "alumni":  # left between a month after starting and five days ago, within a year
+        earliest = max(start + timedelta(days=30), today - timedelta(days=365))
+        return hire, start, earliest + timedelta(days=rng.randint(0, (today - earliest).days - 5))
     return hire, start, None
 
 
@@ -473,22 +474,29 @@ def build_company_database(path: Path, size: int = DEFAULT_SIZE, *, seed: int = 
     return company
 
 
-def write_csv(company: Company, path: Path, *, include_alumni: bool = False) -> int:
-    """Write the company as a people CSV in the importer's format; returns the rows written."""
-    rows = 0
+def write_csv(company: Company, path: Path, *, lifecycle: bool = True, roles: bool = True) -> int:
+    """Write the company as a people CSV in the importer's format; returns the rows written.
+
+    The columns are those of a typical HR-system export (CSV_COLUMNS); lifecycle adds status and
+    exit_date, roles adds a roles cell ("hr_partner; manager"), both of which the importer reads.
+    """
+    header = [*CSV_COLUMNS, *(("status", "exit_date") if lifecycle else ()),
+              *(("roles",) if roles else ())]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(header)
         for p in company.people:
-            if p.deactivated and not include_alumni:
-                continue
             manager = company.person(p.manager_id) if p.manager_id else None
-            writer.writerow([
+            row = [
                 p.email, p.full_name, manager.email if manager else "",
                 company.teams[p.team_id - 1].name if p.team_id else "", p.location,
                 p.country_code, p.timezone,
                 p.hire_date.isoformat() if p.hire_date else "",
                 p.start_date.isoformat() if p.start_date else "", p.job_title,
-            ])
-            rows += 1
-    return rows
+            ]
+            if lifecycle:
+                row += [p.status, p.exit_date.isoformat() if p.exit_date else ""]
+            if roles:
+                row.append("; ".join(sorted(p.roles - {"employee"})))
+            writer.writerow(row)
+    return company.size

@@ -231,14 +231,15 @@ class Server:
                      f"p95 {result.p95_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
         return result
 
-    def worker_peak_rss_mb(self) -> dict[int, float]:
-        """Peak resident memory (VmHWM) of each live worker, in MiB."""
-        peaks = {}
+    def worker_memory_mb(self) -> dict[int, tuple[float, float]]:
+        """Peak (VmHWM) and current (VmRSS) resident memory of each live worker, in MiB."""
+        memory = {}
         for pid in child_pids(self.process.pid) if self.process else []:
             status = proc_status(pid)
-            if "VmHWM" in status:
-                peaks[pid] = int(status["VmHWM"].split()[0]) / 1024
-        return peaks
+            if "VmHWM" in status and "VmRSS" in status:
+                memory[pid] = (int(status["VmHWM"].split()[0]) / 1024,
+                               int(status["VmRSS"].split()[0]) / 1024)
+        return memory
 
 
 def free_port() -> int:
@@ -339,12 +340,13 @@ def page_results(load: LoadResult, trivial: LoadResult | None, *, min_rps: float
 
 
 def memory_results(server: Server, *, limit_mb: float = 100) -> list[Result]:
-    """One row per gunicorn worker: its peak memory after the load."""
-    peaks = server.worker_peak_rss_mb()
-    if not peaks:
+    """One row per gunicorn worker: its peak memory after the load, and what it holds now."""
+    memory = server.worker_memory_mb()
+    if not memory:
         raise BenchmarkError("no gunicorn worker left to read memory from")
-    return [Result(f"gunicorn worker {n} peak memory (VmHWM) after the load", mb, "MB",
-                   at_most(limit_mb)) for n, mb in enumerate(sorted(peaks.values()), start=1)]
+    return [Result(f"gunicorn worker {n} peak memory (VmHWM) after the load", peak, "MB",
+                   at_most(limit_mb), note=f"holds {held:.0f} MB now")
+            for n, (peak, held) in enumerate(sorted(memory.values()), start=1)]
 
 
 @dataclass

@@ -48,6 +48,7 @@ def test_issued_token_is_shown_once_and_stored_only_as_a_hash(client, login):
     assert f'value="{hr.email}"' in form  # acts as the issuing HR partner unless changed
     response, raw = issue_on_page(client, "HRIS sync", hr.email)
     assert response.status_code == 200 and raw is not None
+    assert response.headers["Cache-Control"] == "no-store"  # the secret stays out of caches
     token = db.session.scalar(select(ApiToken))
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert token.token_prefix == raw[:11] and raw not in (token.token_hash, token.token_prefix)

@@ -192,6 +192,9 @@ def create_employee(
     db.session.flush()
     record("employee.created", "employee", employee.id, actor_id=actor_id,
            summary=f"Added {employee.full_name}", after=snapshot(employee))
+    from touchpoints.journeys.services import on_employee_created  # journeys builds on people
+
+    on_employee_created(employee, actor_id=actor_id)  # a new hire enters onboarding
     return employee
 
 
@@ -214,6 +217,11 @@ def update_employee(employee: Employee, data: Mapping[str, Any], *, actor_id: in
                summary=f"Changed {employee.full_name}",
                before={k: v for k, v in before.items() if after[k] != v},
                after={k: v for k, v in after.items() if before[k] != v})
+    if after != before:
+        from touchpoints.journeys.services import on_employee_changed
+
+        # Start date, manager, leave and exit changes move the person's touchpoints.
+        on_employee_changed(employee, before, after, actor_id=actor_id)
     return employee
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
@@ -363,6 +363,45 @@ def on_employee_changed(employee: Employee, before: Mapping[str, Any], after: Ma
             employee, LifecycleEventKind.EXIT, actor_id=actor_id,
             effective_on=_parse_date(after.get("exit_date"), "exit_date") or today))
     return events
+
+
+def on_people_imported(employee_ids: list[int], *, actor_id: int | None) -> int:
+    """People arrived in bulk (a CSV import): the new hires among them enter the hire journeys.
+
+    Set-based, for imports of thousands: one query finds the new hires, one bulk enrolment per
+    journey plans their touchpoints, and their hire events are inserted together. Returns how
+    many new hires were enrolled.
+    """
+    if not employee_ids:
+        return 0
+    today = utcnow().date()
+    hires: list[tuple[int, date | None]] = []
+    for start in range(0, len(employee_ids), 2000):
+        chunk = employee_ids[start:start + 2000]
+        hires.extend(db.session.execute(
+            select(Employee.id, Employee.hire_date).where(
+                Employee.id.in_(chunk), Employee.deactivated_at.is_(None),
+                or_(Employee.status.in_([LifecycleStatus.PRE_BOARDING, LifecycleStatus.ONBOARDING]),
+                    and_(Employee.status == LifecycleStatus.ACTIVE, Employee.start_date >= today)))
+        ).all())
+    if not hires:
+        return 0
+    from touchpoints.journeys.enrolment import enrol_many
+
+    ids = [employee_id for employee_id, _ in hires]
+    enrolled: dict[int, list[int]] = {}
+    for journey in journeys_enrolling_on(EnrolTrigger.HIRE):
+        result = enrol_many(ids, journey, actor_id=actor_id, source="rule:hire", today=today)
+        for employee_id, enrolment_id in zip(ids, result.enrolment_ids, strict=False):
+            enrolled.setdefault(employee_id, []).append(enrolment_id)
+    db.session.execute(insert(LifecycleEvent), [
+        {"employee_id": employee_id, "kind": LifecycleEventKind.HIRE, "effective_on": hire_date or today,
+         "details": {"source": "import"}, "recorded_by_id": actor_id, "recorded_at": utcnow()}
+        for employee_id, hire_date in hires
+    ])
+    record("lifecycle.hire", "company", None, actor_id=actor_id,
+           summary=f"{len(hires)} new hires arrived by import and entered the hire journeys")
+    return len(hires)
 
 
 # ---------------------------------------------------------------- buddies and mentors

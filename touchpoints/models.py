@@ -13,9 +13,23 @@ from touchpoints.journeys.models import (
     TouchpointTemplate,
 )
 from touchpoints.people.models import Employee, ImportBatch, Team
+from touchpoints.surveys.models import (
+    ConnectionAlert,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyResultCell,
+    SurveyRound,
+    SurveyVersion,
+)
 
 __all__ = [
-    "AgendaItem", "ApiToken", "AuditEntry", "Employee", "Enrolment", "ImportBatch",
+    "AgendaItem", "ApiToken", "AuditEntry", "ConnectionAlert", "Employee", "Enrolment", "ImportBatch",
     "JourneyTemplate", "LifecycleEvent", "LoginAttempt", "PasswordResetToken", "PrivateNote",
-    "SupportAssignment", "Team", "Touchpoint", "TouchpointTemplate", "User", "UserRole",
+    "SupportAssignment", "Survey", "SurveyAnswer", "SurveyInvitation", "SurveyParticipation",
+    "SurveyQuestion", "SurveyResponse", "SurveyResultCell", "SurveyRound", "SurveyVersion", "Team",
+    "Touchpoint", "TouchpointTemplate", "User", "UserRole",
 ]

@@ -1,0 +1,1 @@
+"""Pulse surveys: authoring, scheduled rounds, anonymous answers, results behind anonymity thresholds."""

@@ -13,9 +13,11 @@ people_group = AppGroup("people", help="Import and manage people.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when people already exist.")
 def demo_command(if_empty: bool) -> None:
     """Load the demo company."""
+    from touchpoints.journeys.demo import load_demo_journeys
     from touchpoints.people.demo import load_demo_company
 
-    load_demo_company(if_empty=if_empty)
+    if load_demo_company(if_empty=if_empty):
+        load_demo_journeys()
 
 
 @people_group.command("import")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from touchpoints.audit.services import record
-from touchpoints.auth.models import Role, User
+from touchpoints.auth.models import Role, User, UserRole
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.people import fields
@@ -112,6 +112,13 @@ def snapshot(employee: Employee) -> dict[str, Any]:
 
 
 def _apply(employee: Employee, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+    # The lookups below must not flush half-applied changes (a taken email would fail the flush
+    # with an IntegrityError instead of coming back as a field error).
+    with db.session.no_autoflush:
+        _apply_fields(employee, data, errors)
+
+
+def _apply_fields(employee: Employee, data: Mapping[str, Any], errors: dict[str, str]) -> None:
     for name, parse in PARSERS.items():
         if name not in data:
             continue
@@ -209,6 +216,10 @@ def update_employee(employee: Employee, data: Mapping[str, Any], *, actor_id: in
         raise PeopleValidationError(errors)
     user = db.session.scalar(select(User).where(User.employee_id == employee.id))
     role_change = roles is not None and user is not None and user.roles != {Role.EMPLOYEE, *roles}
+    if role_change and user.is_hr and Role.HR_PARTNER not in roles and is_last_hr_partner(employee.id):
+        db.session.rollback()
+        raise PeopleValidationError({"roles": f"{employee.full_name} is the only active HR partner. "
+                                              "Make someone else an HR partner first."})
     if role_change:
         user.set_roles(roles)
     after = snapshot(employee)
@@ -225,10 +236,22 @@ def update_employee(employee: Employee, data: Mapping[str, Any], *, actor_id: in
     return employee
 
 
+def is_last_hr_partner(employee_id: int) -> bool:
+    """Whether this person is the only active HR partner (the company would be left without one)."""
+    active_hr = db.session.scalars(
+        select(User.employee_id).join(User.employee).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.HR_PARTNER.value, Employee.deactivated_at.is_(None)).limit(2)
+    ).all()
+    return active_hr == [employee_id]
+
+
 def deactivate_employee(employee: Employee, *, actor_id: int | None) -> None:
     """Disable sign-in for this person and end all their sessions."""
     if employee.deactivated_at is not None:
         return
+    if is_last_hr_partner(employee.id):
+        raise PeopleValidationError({"deactivated": f"{employee.full_name} is the only active HR "
+                                                    "partner. Make someone else an HR partner first."})
     employee.deactivated_at = utcnow()
     user = db.session.scalar(select(User).where(User.employee_id == employee.id))
     if user is not None:
@@ -244,3 +267,56 @@ def reactivate_employee(employee: Employee, *, actor_id: int | None) -> None:
     employee.deactivated_at = None
     record("employee.reactivated", "employee", employee.id, actor_id=actor_id,
            summary=f"Reactivated {employee.full_name}")
+
+
+def _team_snapshot(team: Team) -> dict[str, Any]:
+    return {"name": team.name, "description": team.description, "hr_partner_id": team.hr_partner_id}
+
+
+def hr_partner_choices() -> list[tuple[int, str]]:
+    """(employee id, name) of every active HR partner, for pickers (a handful of people)."""
+    return db.session.execute(
+        select(Employee.id, Employee.full_name).join(User, User.employee_id == Employee.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.HR_PARTNER.value, Employee.deactivated_at.is_(None))
+        .order_by(Employee.full_name)
+    ).all()
+
+
+def save_team(team: Team | None, data: Mapping[str, Any], *, actor_id: int | None) -> Team:
+    """Create (team None) or change a team; raises PeopleValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    try:
+        name = _required_text(data.get("name"), "A team needs a name.", 120)
+    except fields.FieldError as error:
+        errors["name"] = str(error)
+        name = ""
+    try:
+        description = _optional_text(data.get("description"), 2000)
+    except fields.FieldError as error:
+        errors["description"] = str(error)
+        description = ""
+    if name:
+        other = db.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+        if other is not None and other is not team:
+            errors["name"] = f"There is already a team called {other.name}."
+    partner_id = data.get("hr_partner_id") or None
+    if partner_id is not None and partner_id not in {i for i, _ in hr_partner_choices()}:
+        errors["hr_partner_id"] = "Choose someone who is an active HR partner."
+    if errors:
+        raise PeopleValidationError(errors)
+    before = _team_snapshot(team) if team is not None else None
+    if team is None:
+        team = Team()
+        db.session.add(team)
+    team.name, team.description, team.hr_partner_id = name, description, partner_id
+    db.session.flush()
+    after = _team_snapshot(team)
+    if before is None:
+        record("team.created", "team", team.id, actor_id=actor_id, summary=f"Added team {name}",
+               after=after)
+    elif before != after:
+        record("team.updated", "team", team.id, actor_id=actor_id, summary=f"Changed team {name}",
+               before={k: v for k, v in before.items() if after[k] != v},
+               after={k: v for k, v in after.items() if before[k] != v})
+    return team

@@ -1,11 +1,18 @@
-"""People pages: the list, a person's record, and one's own preferences."""
+"""People pages: the list, a person's record, adding and changing people, the org chart, preferences.
+
+Teams and the CSV import add their pages to the same blueprint (team_views, import_views).
+"""
 from __future__ import annotations
+
+from datetime import time
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -15,14 +22,25 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from touchpoints.auth.access import managers, signed_in
+from touchpoints.auth.access import hr_only, managers, signed_in
+from touchpoints.auth.models import Role, User
 from touchpoints.extensions import db
 from touchpoints.people.access import can_view_employee, visible_employees
-from touchpoints.people.forms import PeopleFilterForm, PreferencesForm
+from touchpoints.people.forms import PeopleFilterForm, PersonForm, PreferencesForm, choices
 from touchpoints.people.models import Employee, LifecycleStatus, Team
-from touchpoints.people.services import PeopleValidationError, update_employee
+from touchpoints.people.orgchart import org_chart
+from touchpoints.people.services import (
+    PeopleValidationError,
+    create_employee,
+    deactivate_employee,
+    reactivate_employee,
+    update_employee,
+)
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+NO_TEAM = "none"
+LOOKUP_LIMIT = 20
+ORG_CHART_DEPTH = 4  # levels shown below the top; deeper parts open on their own page
 
 
 @bp.get("/")
@@ -31,25 +49,138 @@ def index():
     """Everyone (HR) or one's reports (managers): searchable, filterable, paginated."""
     form = PeopleFilterForm(request.args)
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    form.team.choices = [("", "All teams")] + [(str(t.id), t.name) for t in teams]
-    form.status.choices = [("", "All stages")] + [(s.value, s.label) for s in LifecycleStatus]
+    form.team.choices = choices([("", "All teams"), *teams, (NO_TEAM, "No team")])
+    form.status.choices = choices([("", "All stages"), *((s.value, s.label) for s in LifecycleStatus)])
 
     query = visible_employees(current_user).options(
         joinedload(Employee.team), joinedload(Employee.manager)
     )
-    if form.q.data:
+    if form.q.data and form.q.data.strip():
         like = f"%{form.q.data.strip().lower()}%"
         query = query.where(or_(func.lower(Employee.full_name).like(like),
                                 func.lower(Employee.email).like(like)))
-    if form.team.data and form.team.data.isdigit():
+    if form.team.data == NO_TEAM:
+        query = query.where(Employee.team_id.is_(None))
+    elif form.team.data and form.team.data.isdigit():
         query = query.where(Employee.team_id == int(form.team.data))
     if form.status.data in {s.value for s in LifecycleStatus}:
         query = query.where(Employee.status == LifecycleStatus(form.status.data))
-    if request.args.get("deactivated") != "1":
+    if not form.deactivated.data:
         query = query.where(Employee.deactivated_at.is_(None))
     page = db.paginate(query.order_by(Employee.full_name, Employee.id),
                        per_page=current_app.config["PEOPLE_PER_PAGE"], error_out=False)
     return render_template("people/index.html", page=page, form=form)
+
+
+def _team_choices() -> list[tuple[int, str]]:
+    return db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@hr_only
+def new():
+    """Add a person and their login; they set a password through a link HR sends."""
+    form = PersonForm(teams=_team_choices())
+    if request.method == "GET":
+        form.status.data = LifecycleStatus.PRE_BOARDING.value
+        form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
+        form.country_code.data = current_app.config["DEFAULT_COUNTRY"]
+        form.work_days.data = list("12345")
+        form.work_start.data, form.work_end.data = time(9, 0), time(17, 30)
+    if form.validate_on_submit():
+        try:
+            employee = create_employee(form.service_data(), actor_id=current_user.id,
+                                       roles=form.roles())
+        except PeopleValidationError as error:
+            form.show_errors(error.errors)
+        else:
+            db.session.commit()
+            flash(f"{employee.full_name} is added. They cannot sign in until they choose a "
+                  "password: send them a password link from this page.", "success")
+            return redirect(url_for("people.detail", employee_id=employee.id))
+    return render_template("people/form.html", form=form, employee=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/<int:employee_id>/edit", methods=["GET", "POST"])
+@hr_only
+def edit(employee_id: int):
+    """Change a person's record and roles."""
+    employee = db.session.scalar(
+        select(Employee).options(joinedload(Employee.manager)).where(Employee.id == employee_id)
+    ) or abort(404)
+    user = db.session.scalar(select(User).where(User.employee_id == employee.id))
+    form = PersonForm(obj=employee, teams=_team_choices())
+    if request.method == "GET":
+        form.team_id.data = str(employee.team_id or "")
+        form.status.data = employee.status.value
+        form.manager_email.data = employee.manager.email if employee.manager else ""
+        form.work_days.data = list(employee.work_days)
+        form.is_hr_partner.data = bool(user and user.is_hr)
+        form.is_manager.data = bool(user and user.is_manager)
+    if form.validate_on_submit():
+        try:
+            update_employee(employee, form.service_data(), actor_id=current_user.id,
+                            roles=form.roles())
+        except PeopleValidationError as error:
+            form.show_errors(error.errors)
+        else:
+            db.session.commit()
+            flash(f"{employee.full_name}'s record is saved.", "success")
+            return redirect(url_for("people.detail", employee_id=employee.id))
+    return render_template("people/form.html", form=form, employee=employee), \
+        400 if form.errors else 200
+
+
+def _employee_or_404(employee_id: int) -> Employee:
+    return db.session.get(Employee, employee_id) or abort(404)
+
+
+@bp.post("/<int:employee_id>/deactivate")
+@hr_only
+def deactivate(employee_id: int):
+    """Stop someone signing in and end their sessions (their history stays)."""
+    employee = _employee_or_404(employee_id)
+    if employee.id == current_user.employee_id:
+        flash("You cannot deactivate yourself; ask another HR partner.", "error")
+        return redirect(url_for("people.detail", employee_id=employee.id))
+    try:
+        deactivate_employee(employee, actor_id=current_user.id)
+    except PeopleValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+    else:
+        db.session.commit()
+        flash(f"{employee.full_name} is deactivated and signed out everywhere.", "success")
+    return redirect(url_for("people.detail", employee_id=employee.id))
+
+
+@bp.post("/<int:employee_id>/reactivate")
+@hr_only
+def reactivate(employee_id: int):
+    """Let someone sign in again."""
+    employee = _employee_or_404(employee_id)
+    reactivate_employee(employee, actor_id=current_user.id)
+    db.session.commit()
+    flash(f"{employee.full_name} can sign in again.", "success")
+    return redirect(url_for("people.detail", employee_id=employee.id))
+
+
+@bp.get("/lookup")
+@hr_only
+def lookup():
+    """Up to 20 people whose name or email matches, for the manager field's suggestions."""
+    text = (request.args.get("q") or "").strip().lower()
+    if len(text) < 2:
+        return jsonify(people=[])
+    like = f"%{text}%"
+    rows = db.session.execute(
+        select(Employee.full_name, Employee.email, Employee.job_title)
+        .where(Employee.deactivated_at.is_(None),
+               or_(func.lower(Employee.full_name).like(like), func.lower(Employee.email).like(like)))
+        .order_by(Employee.full_name).limit(LOOKUP_LIMIT)
+    ).all()
+    return jsonify(people=[{"name": n, "email": e, "title": t} for n, e, t in rows])
 
 
 @bp.get("/<int:employee_id>")
@@ -66,7 +197,24 @@ def detail(employee_id: int):
         select(Employee).where(Employee.manager_id == employee.id, Employee.deactivated_at.is_(None))
         .order_by(Employee.full_name)
     ).all()
-    return render_template("people/detail.html", employee=employee, reports=reports)
+    login = db.session.scalar(select(User).where(User.employee_id == employee.id))
+    roles = sorted((r for r in login.roles if r is not Role.EMPLOYEE), key=lambda r: r.label) \
+        if login else []
+    # Moments are shown in the reader's own time zone.
+    return render_template("people/detail.html", employee=employee, reports=reports, login=login,
+                           roles=roles, tz=ZoneInfo(current_user.employee.timezone))
+
+
+@bp.get("/org-chart")
+@managers
+def org():
+    """Who reports to whom: the whole company for HR, a manager's own part for managers."""
+    root_id = request.args.get("root", type=int)
+    chart = org_chart(current_user, root_id)
+    if chart is None:
+        abort(404)
+    return render_template("people/org_chart.html", chart=chart, root_id=root_id,
+                           max_depth=ORG_CHART_DEPTH)
 
 
 @bp.route("/me/preferences", methods=["GET", "POST"])
@@ -93,3 +241,7 @@ def preferences():
             flash("Your preferences are saved.", "success")
             return redirect(url_for("people.preferences"))
     return render_template("people/preferences.html", form=form, me=me)
+
+
+# The team and import pages register their routes on this blueprint.
+from touchpoints.people import import_views, team_views  # noqa: E402, F401

@@ -1,0 +1,67 @@
+"""Team pages for HR partners: the list with headcounts, adding and changing a team."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from touchpoints.auth.access import hr_only
+from touchpoints.extensions import db
+from touchpoints.people.forms import TeamForm
+from touchpoints.people.models import Employee, Team
+from touchpoints.people.services import PeopleValidationError, hr_partner_choices, save_team
+from touchpoints.people.views import bp
+
+
+@bp.get("/teams")
+@hr_only
+def teams():
+    """Every team with its HR partner and how many active people are in it."""
+    headcount = (
+        select(Employee.team_id, func.count().label("people"))
+        .where(Employee.deactivated_at.is_(None)).group_by(Employee.team_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Team, func.coalesce(headcount.c.people, 0))
+        .outerjoin(headcount, headcount.c.team_id == Team.id)
+        .options(joinedload(Team.hr_partner)).order_by(Team.name)
+    ).all()
+    return render_template("people/teams.html", rows=rows)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@hr_only
+def new_team():
+    """Add a team."""
+    return _team_form(None)
+
+
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+@hr_only
+def edit_team(team_id: int):
+    """Change a team's name, description or HR partner."""
+    return _team_form(db.session.get(Team, team_id) or abort(404))
+
+
+def _team_form(team: Team | None):
+    form = TeamForm(obj=team, hr_partners=hr_partner_choices())
+    if request.method == "GET" and team is not None:
+        form.hr_partner_id.data = str(team.hr_partner_id or "")
+    if form.validate_on_submit():
+        partner = form.hr_partner_id.data
+        try:
+            saved = save_team(team, {
+                "name": form.name.data, "description": form.description.data,
+                "hr_partner_id": int(partner) if (partner or "").isdigit() else None,
+            }, actor_id=current_user.id)
+        except PeopleValidationError as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                form[name].errors = [*form[name].errors, message]
+        else:
+            db.session.commit()
+            flash(f"Team {saved.name} is saved.", "success")
+            return redirect(url_for("people.teams"))
+    return render_template("people/team_form.html", form=form, team=team), \
+        400 if form.errors else 200

@@ -413,11 +413,16 @@ def enrol_many(employee_ids: Iterable[int], journey: JourneyTemplate, *, actor_i
          "source": source, "materialised_until": through, "end_reason": ""}
         for p in people
     ]
-    returned = db.session.execute(
-        insert(Enrolment).returning(Enrolment.id, Enrolment.employee_id, sort_by_parameter_order=True),
-        enrolment_rows,
-    ).all()
-    enrolment_of = {employee_id: enrolment_id for enrolment_id, employee_id in returned}
+    # A plain executemany, then the ids read back through the one-live-enrolment index: RETURNING
+    # with many rows would turn into one statement per row on SQLite.
+    db.session.execute(insert(Enrolment), enrolment_rows)
+    enrolment_of: dict[int, int] = {}
+    for chunk in _chunks([p.id for p in people]):
+        found = db.session.execute(
+            select(Enrolment.employee_id, Enrolment.id).where(
+                Enrolment.employee_id.in_(chunk), Enrolment.journey_key == journey.key,
+                Enrolment.status == EnrolmentStatus.ACTIVE))
+        enrolment_of.update((employee_id, enrolment_id) for employee_id, enrolment_id in found)
     result.enrolment_ids = [enrolment_of[p.id] for p in people]
 
     plans = plans_for([journey.id])[journey.id]

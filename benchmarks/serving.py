@@ -154,6 +154,9 @@ class Server:
         for pid in workers:
             if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+        # The log is kept only when gunicorn did not stop cleanly: it says why.
+        if self.process.returncode == 0 and self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
         self.process = None
 
     def _log_tail(self) -> str:

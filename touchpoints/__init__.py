@@ -61,12 +61,14 @@ def register_blueprints(app: Flask) -> None:
     from touchpoints.api.tokens_views import bp as api_tokens_bp
     from touchpoints.api.views import bp as api_bp
     from touchpoints.auth.views import bp as auth_bp
+    from touchpoints.journeys.views import bp as journeys_bp
     from touchpoints.people.views import bp as people_bp
     from touchpoints.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(journeys_bp)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated, never cookie-authenticated

@@ -1,0 +1,112 @@
+"""The manager's week: open touchpoints for their reports (overdue and this week) and, for each direct
+report, how long since the last human touchpoint. A fixed number of queries whatever the team's size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from touchpoints.db_types import utcnow
+from touchpoints.extensions import db
+from touchpoints.journeys.access import HR_ONLY_KINDS
+from touchpoints.journeys.calendar import zone
+from touchpoints.journeys.models import HUMAN_MODES, OPEN_STATUSES, Touchpoint, TouchpointStatus
+from touchpoints.people.access import report_ids_query
+from touchpoints.people.models import Employee, LifecycleStatus
+
+
+@dataclass
+class ReportContact:
+    """One direct report and the state of their human contact."""
+
+    employee: Employee
+    last_human_at: datetime | None
+    next_due_at: datetime | None
+    overdue: int
+    now: datetime
+
+    @property
+    def days_since_human(self) -> int | None:
+        """Whole days since the last logged in-person or live conversation; None if there never was one."""
+        if self.last_human_at is None:
+            return None
+        return max(0, (self.now - self.last_human_at).days)
+
+
+@dataclass
+class TeamWeek:
+    """What a manager has on: overdue and this week's open touchpoints, and each report's contact."""
+
+    now: datetime
+    week_ends: datetime
+    overdue: list[Touchpoint]
+    this_week: list[Touchpoint]
+    reports: list[ReportContact]
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # an aggregate on SQLite comes back as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+WEEK_DAYS = 7
+
+
+def end_of_week(now: datetime, timezone: str) -> datetime:
+    """The end of the seventh day from today in this zone, as a UTC moment (a rolling week, so a
+    manager looking on a Sunday sees the week ahead)."""
+    local = now.astimezone(zone(timezone))
+    last: date = local.date() + timedelta(days=WEEK_DAYS - 1)
+    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def team_week(viewer, *, now: datetime | None = None) -> TeamWeek:
+    """The viewer's team touchpoints: those of their reports (any depth) and those they run, never their own.
+
+    Grievance meetings of reports stay out unless the viewer runs them. Four queries.
+    """
+    now = now or utcnow()
+    me = viewer.employee_id
+    week_ends = end_of_week(now, viewer.employee.timezone)
+    reports = report_ids_query(me)
+    mine_or_reports = or_(Touchpoint.owner_id == me,
+                          and_(Touchpoint.employee_id.in_(reports), Touchpoint.kind.not_in(HR_ONLY_KINDS)))
+    touchpoints = list(db.session.scalars(
+        select(Touchpoint)
+        .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+        .where(mine_or_reports, Touchpoint.employee_id != me, Touchpoint.status.in_(OPEN_STATUSES),
+               Touchpoint.due_at < week_ends)
+        .order_by(Touchpoint.due_at, Touchpoint.id)))
+    overdue = [t for t in touchpoints if t.due_at < now]
+    this_week = [t for t in touchpoints if t.due_at >= now]
+
+    direct = list(db.session.scalars(
+        select(Employee).where(Employee.manager_id == me, Employee.deactivated_at.is_(None),
+                               Employee.status != LifecycleStatus.ALUMNI)
+        .order_by(Employee.full_name, Employee.id)))
+    ids = [e.id for e in direct]
+    last_human: dict[int, datetime | None] = {}
+    upcoming: dict[int, tuple[datetime | None, int]] = {}
+    if ids:
+        visible_kinds = Touchpoint.kind.not_in(HR_ONLY_KINDS) if not viewer.is_hr else true()
+        last_human = {employee_id: _aware(at) for employee_id, at in db.session.execute(
+            select(Touchpoint.employee_id, func.max(Touchpoint.happened_at))
+            .where(Touchpoint.employee_id.in_(ids), Touchpoint.status == TouchpointStatus.DONE,
+                   Touchpoint.actual_mode.in_([m.value for m in HUMAN_MODES]), visible_kinds)
+            .group_by(Touchpoint.employee_id))}
+        is_overdue = func.sum(case((Touchpoint.due_at < now, 1), else_=0))
+        open_rows = db.session.execute(
+            select(Touchpoint.employee_id, func.min(Touchpoint.due_at), is_overdue)
+            .where(Touchpoint.employee_id.in_(ids), Touchpoint.status.in_(OPEN_STATUSES), visible_kinds)
+            .group_by(Touchpoint.employee_id))
+        upcoming = {employee_id: (_aware(first), int(late or 0)) for employee_id, first, late in open_rows}
+    rows = [ReportContact(e, last_human.get(e.id), *upcoming.get(e.id, (None, 0)), now=now) for e in direct]
+    # Longest without a human conversation first: that is who the manager should see next.
+    rows.sort(key=lambda r: (r.last_human_at is not None, r.last_human_at or now, r.employee.full_name))
+    return TeamWeek(now, week_ends, overdue, this_week, rows)

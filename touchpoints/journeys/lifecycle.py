@@ -93,10 +93,17 @@ def _parse_date(value: Any, name: str) -> date | None:
         raise JourneyValidationError({name: f"'{value}' is not a date in the form YYYY-MM-DD."}) from None
 
 
+def _moment(today: date) -> datetime:
+    """Now, or the start of `today` when the rules are applied as of another day (imports, tests)."""
+    now = utcnow()
+    return now if today == now.date() else _start_of(today)
+
+
 def _enrol_by_rule(employee: Employee, trigger: EnrolTrigger, actor_id: int | None, today: date) -> list[int]:
     enrolled = []
     for journey in journeys_enrolling_on(trigger):
-        enrolment = enrol(employee, journey, actor_id=actor_id, source=f"rule:{trigger.value}", today=today)
+        enrolment = enrol(employee, journey, actor_id=actor_id, source=f"rule:{trigger.value}", today=today,
+                          enrolled_at=_moment(today))
         enrolled.append(enrolment.id)
     return enrolled
 

@@ -335,3 +335,22 @@ def test_validation_loads_existing_people_in_a_fixed_number_of_queries(app):
         preview = validate_import(text)
     assert preview.ok
     assert queries.count <= 3, queries.report()
+
+
+def test_new_hires_and_moved_start_dates_reach_the_journeys(app):
+    from touchpoints.journeys.models import LifecycleEvent, LifecycleEventKind
+
+    make_employee("Sol Starter", email="sol@example.com", status=LifecycleStatus.PRE_BOARDING,
+                  start_date=date(2031, 5, 5))
+    text = ("email,name,country,time_zone,status,start_date\n"
+            "sol@example.com,Sol Starter,GB,Europe/London,pre_boarding,2031-06-02\n"
+            "neo@example.com,Neo Newhire,GB,Europe/London,pre_boarding,2031-06-02\n"
+            "old@example.com,Old Hand,GB,Europe/London,active,2015-01-05\n")
+    apply_import(text, filename="starters.csv", actor_id=None)
+    db.session.commit()
+    events = {(e.employee.email, e.kind) for e in db.session.scalars(select(LifecycleEvent))}
+    assert events == {("neo@example.com", LifecycleEventKind.HIRE),
+                      ("sol@example.com", LifecycleEventKind.START_DATE_MOVED)}
+    apply_import(text, filename="starters.csv", actor_id=None)  # the same file again: no new events
+    db.session.commit()
+    assert count(LifecycleEvent) == 2

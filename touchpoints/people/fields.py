@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,10 +25,28 @@ def known_timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# A plain ASCII local part (what nearly every work address has) is checked here, so the full
+# validator runs once per domain instead of once per address: imports check 10,000 at a time.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+
+
+@lru_cache(maxsize=1024)
+def _normalized_domain(domain: str) -> str | None:
+    try:
+        return validate_email(f"x@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
+
+
 def parse_email(raw: str) -> str:
     value = (raw or "").strip()
     if not value:
         raise FieldError("An email address is required.")
+    local, at, domain = value.rpartition("@")
+    if at and len(local) <= 64 and len(value) <= 254 and _PLAIN_LOCAL.match(local):
+        normalized = _normalized_domain(domain)
+        if normalized is not None:
+            return f"{local}@{normalized}"
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:

@@ -103,6 +103,7 @@ class ImportRow:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     login_missing: bool = False
     valid: bool = True
+    is_new: bool = False
 
     @property
     def name(self) -> str:
@@ -126,15 +127,15 @@ class ImportPreview:
 
     @property
     def new(self) -> list[ImportRow]:
-        return [r for r in self.rows if r.valid and r.existing_id is None]
+        return [r for r in self.rows if r.valid and r.is_new]
 
     @property
     def updated(self) -> list[ImportRow]:
-        return [r for r in self.rows if r.valid and r.existing_id is not None and r.changes]
+        return [r for r in self.rows if r.valid and not r.is_new and r.changes]
 
     @property
     def unchanged(self) -> list[ImportRow]:
-        return [r for r in self.rows if r.valid and r.existing_id is not None and not r.changes]
+        return [r for r in self.rows if r.valid and not r.is_new and not r.changes]
 
     @property
     def changing(self) -> int:
@@ -484,7 +485,7 @@ def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int])
         wanted_roles = _wanted_roles(item, has_roles, item.key in with_reports)
         current = existing.by_key.get(item.key)
         if current is None:
-            item.roles = wanted_roles
+            item.roles, item.is_new = wanted_roles, True
             continue
         item.existing_id = current[0]
         item.email = current[2]  # the stored spelling stays; emails match whatever their case
@@ -539,7 +540,9 @@ def apply_import(text: str, *, filename: str, actor_id: int | None) -> ImportOut
         preview = validate_import(text)
         if not preview.ok:
             raise ImportRejected(preview)
+        new, updated = preview.new, preview.updated
         outcome = _write(preview)
+        _tell_journeys(preview, new, updated, actor_id)
         if outcome.created or outcome.updated:
             record("people.imported", "import", None, actor_id=actor_id,
                    summary=f"Imported {filename}: {outcome.summary()}",
@@ -558,12 +561,17 @@ def _write(preview: ImportPreview) -> ImportOutcome:
     existing = preview.existing
     assert existing is not None
     team_ids = dict(existing.teams)
+    # Core executemany on the tables, then one query per chunk for the new ids: the ORM's bulk
+    # insert splits rows into many statements, and RETURNING goes row by row on SQLite.
     if preview.new_teams:
-        made = session.execute(
-            insert(Team).returning(Team.id, Team.name, sort_by_parameter_order=True),
-            [{"name": name, "description": "", "created_at": utcnow()} for name in preview.new_teams],
-        ).all()
-        team_ids.update({name.lower(): team_id for team_id, name in made})
+        stamp = utcnow()
+        session.execute(insert(Team.__table__), [
+            {"name": name, "description": "", "created_at": stamp} for name in preview.new_teams
+        ])
+        for chunk in _chunks([name.lower() for name in preview.new_teams]):
+            team_ids.update(session.execute(
+                select(func.lower(Team.name), Team.id).where(func.lower(Team.name).in_(chunk))
+            ).all())
     ids = {key: row[0] for key, row in existing.by_key.items()}
 
     def team_id(item: ImportRow) -> int | None:
@@ -581,9 +589,7 @@ def _write(preview: ImportPreview) -> ImportOutcome:
             if item.team_name is not None:
                 row["team_id"] = team_id(item)
             rows.append(row)
-        # A plain executemany, then one query for the ids: on PostgreSQL this is several times
-        # faster than INSERT … RETURNING for thousands of rows.
-        session.execute(insert(Employee), rows)
+        session.execute(insert(Employee.__table__), rows)
         for chunk in _chunks([item.key for item in wave]):
             ids.update(session.execute(
                 select(func.lower(Employee.email), Employee.id)
@@ -605,6 +611,46 @@ def _write(preview: ImportPreview) -> ImportOutcome:
     _write_logins(new, updated)
     return ImportOutcome(created=len(new), updated=len(updated), unchanged=unchanged,
                          new_teams=tuple(preview.new_teams), warnings=tuple(preview.warnings))
+
+
+# What journeys react to when it changes on someone already here (see journeys.lifecycle).
+LIFECYCLE_FIELDS = ("start_date", "exit_date", "status", "manager_id")
+
+
+def _lifecycle_value(value: Any) -> Any:
+    """A value as the people services' snapshots carry it (ISO dates, enum values)."""
+    if isinstance(value, LifecycleStatus):
+        return value.value
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _tell_journeys(preview: ImportPreview, new: list[ImportRow], updated: list[ImportRow],
+                   actor_id: int | None) -> None:
+    """New hires enter their journeys in one set-based pass; lifecycle changes move touchpoints."""
+    from touchpoints.journeys.lifecycle import on_employee_changed, on_people_imported
+
+    on_people_imported([item.existing_id for item in new], actor_id=actor_id)
+    moved = [item for item in updated if set(item.changes) & set(LIFECYCLE_FIELDS)]
+    if not moved:
+        return
+    existing = preview.existing
+    assert existing is not None
+    people: dict[int, Employee] = {}
+    for chunk in _chunks([item.existing_id for item in moved]):
+        people.update((e.id, e) for e in db.session.scalars(select(Employee).where(Employee.id.in_(chunk))))
+    for item in moved:
+        row = existing.by_key[item.key]
+        now = dict(zip(_COMPARED, row[4:], strict=True))
+        before = {"start_date": now["start_date"], "exit_date": now["exit_date"],
+                  "status": now["status"], "manager_id": row[3]}
+        after = dict(before)
+        for name in ("start_date", "exit_date", "status"):
+            if name in item.changes:
+                after[name] = item.changes[name][1]
+        employee = people[item.existing_id]
+        after["manager_id"] = employee.manager_id
+        on_employee_changed(employee, {k: _lifecycle_value(v) for k, v in before.items()},
+                            {k: _lifecycle_value(v) for k, v in after.items()}, actor_id=actor_id)
 
 
 def _waves(new: list[ImportRow], known: dict[str, int]) -> Iterator[list[ImportRow]]:
@@ -635,7 +681,7 @@ def _write_logins(new: list[ImportRow], updated: list[ImportRow]) -> None:
     needs_login = [*new, *(item for item in updated if item.login_missing)]
     user_ids: dict[int, int] = {}
     if needs_login:
-        session.execute(insert(User), [
+        session.execute(insert(User.__table__), [
             {"employee_id": item.existing_id, "password_hash": None, "must_change_password": True,
              "session_token": new_session_token(), "created_at": utcnow()} for item in needs_login
         ])
@@ -656,7 +702,7 @@ def _write_logins(new: list[ImportRow], updated: list[ImportRow]) -> None:
     role_rows = [{"user_id": user_ids[item.existing_id], "role": role.value}
                  for item in [*needs_login, *role_changes] for role in sorted(item.roles or ())]
     if role_rows:
-        session.execute(insert(UserRole), role_rows)
+        session.execute(insert(UserRole.__table__), role_rows)
 
 
 # --- staged uploads (between preview and commit) -------------------------------------------------

@@ -52,7 +52,8 @@ def register(app: Flask) -> None:
     from touchpoints.api.cli import tokens_group
     from touchpoints.journeys.cli import journeys_group
     from touchpoints.people.cli import demo_command, people_group
+    from touchpoints.surveys.cli import surveys_group
 
     for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group,
-                    journeys_group):
+                    journeys_group, surveys_group):
         app.cli.add_command(command)

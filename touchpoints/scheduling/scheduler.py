@@ -12,6 +12,7 @@ from flask import Flask
 
 from touchpoints.auth.services import prune_old_login_attempts
 from touchpoints.journeys.services import run_daily_journey_upkeep
+from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ JOBS: list[JobSpec] = [
     # Idempotent, so it runs every six hours: a restart never waits a day for new series.
     JobSpec("journey-upkeep", "Record starts, extend recurring touchpoints to the horizon, "
             "close finished enrolments", run_daily_journey_upkeep, 6 * 3600),
+    # Surveys: each claims its rounds with a status guard, so two schedulers never act twice.
+    JobSpec("survey-open-rounds", "Open planned survey rounds whose day has come and invite their "
+            "audience", open_due_rounds, 300),
+    JobSpec("survey-close-rounds", "Close survey rounds whose window has ended, build their results "
+            "and run the feedback loop", close_expired_rounds, 300),
+    JobSpec("survey-reminders", "Remind, once, the people who have not answered an open round",
+            send_due_reminders, 900),
 ]
 
 JOB_DEFAULTS = {

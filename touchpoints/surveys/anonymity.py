@@ -298,9 +298,12 @@ class Labels:
         return " · ".join(parts) if parts else "Everyone"
 
 
-def _refusal(reason: _Reason, node: Node, labels: Labels, k: int) -> Refusal:
+def _refusal(reason: _Reason, node: Node, labels: Labels, k: int, *, question: bool = False) -> Refusal:
     name = labels.node(node)
     if reason.code == "too_few":
+        if question:
+            return Refusal("too_few", f"Fewer than {k} people in {name} were asked or answered this "
+                                      "question, so it stays hidden to protect their anonymity.")
         return Refusal("too_few", f"Fewer than {k} people answered in {name}, so its results stay "
                                   "hidden to protect their anonymity.")
     parent = labels.node(reason.parent) if reason.parent else "the wider group"
@@ -448,10 +451,11 @@ class _Judge:
                 lattices[r.id] = self._question_lattice(r.id, round_qid) if round_qid else self.lattices[r.id]
         present = [r for r in self.rounds if lattices[r.id].count(node) > 0]
         if not present:
-            return _refusal(_Reason("too_few"), node, self.labels, self.threshold)
+            return _refusal(_Reason("too_few"), node, self.labels, self.threshold, question=bool(qid))
         if len(self.rounds) == 1:
             reason = lattices[present[0].id].verdict(node)
-            return _refusal(reason, node, self.labels, self.k[present[0].id]) if reason else None
+            return _refusal(reason, node, self.labels, self.k[present[0].id], question=bool(qid)) \
+                if reason else None
         for r in present:
             if lattices[r.id].verdict(node) is not None:
                 return Refusal("round_difference",
@@ -522,7 +526,8 @@ def _enps(dist: Mapping[str, int]) -> Enps | None:
 
 def _question_result(question: SurveyQuestion, entry: dict[str, Any] | None,
                      refusal: Refusal | None) -> QuestionResult:
-    result = QuestionResult(question, n=(entry or {}).get("n", 0), refusal=refusal)
+    # A hidden question's answer count is hidden too: it would size a group too small to show.
+    result = QuestionResult(question, n=(entry or {}).get("n", 0) if refusal is None else 0, refusal=refusal)
     if refusal is not None or not entry or question.kind is QuestionKind.SHORT_TEXT:
         return result
     dist = entry.get("dist", {})

@@ -141,7 +141,3 @@ def recent_alerts(limit: int = 20, *, team_ids: set[int] | None = None) -> list[
     if team_ids is not None:
         query = query.where(ConnectionAlert.team_id.in_(team_ids or {-1}))
     return list(db.session.scalars(query).unique())
-
-
-REASON_LABELS = {"below": "Below the floor", "drop": "Dropped since the last round",
-                 "below_and_drop": "Below the floor and dropped"}

@@ -380,5 +380,10 @@ class ConnectionAlert(db.Model):
 
     round: Mapped[SurveyRound] = relationship()
     team = relationship("Team")
+
+    @property
+    def reason_label(self) -> str:
+        return {"below": "Below the floor", "drop": "Dropped since the last round",
+                "below_and_drop": "Below the floor and dropped"}.get(self.reason, self.reason)
     hr_partner = relationship("Employee", foreign_keys=[hr_partner_id])
     touchpoint = relationship("Touchpoint")

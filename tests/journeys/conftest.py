@@ -12,6 +12,20 @@ from touchpoints.people.models import Employee, Team
 
 
 @pytest.fixture
+def api_as(client):
+    """api_as(employee) -> a client whose calls carry a fresh token acting as that employee."""
+    from tests.api.conftest import ApiClient
+    from touchpoints.api.services import issue_token, user_for_email
+
+    def make(employee) -> ApiClient:
+        issued = issue_token(user_for_email(employee.email), "Journeys tests", created_by=None)
+        db.session.commit()
+        return ApiClient(client, issued.raw)
+
+    return make
+
+
+@pytest.fixture
 def journeys(app):
     """The shipped journeys, loaded and active."""
     load_defaults()

@@ -354,3 +354,11 @@ def test_new_hires_and_moved_start_dates_reach_the_journeys(app):
     apply_import(text, filename="starters.csv", actor_id=None)  # the same file again: no new events
     db.session.commit()
     assert count(LifecycleEvent) == 2
+
+
+def test_an_exit_date_before_the_start_date_already_held_is_refused(app):
+    make_employee("Ann Held", email="ann@example.com", start_date=date(2024, 6, 3))
+    text = "email,name,country,time_zone,exit_date\nann@example.com,Ann Held,GB,Europe/London,2024-05-31\n"
+    (problem,) = validate_import(text).errors
+    assert (problem.row, problem.column) == (2, "exit_date")
+    assert "start date held today: 2024-06-03" in problem.message

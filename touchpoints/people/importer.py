@@ -490,6 +490,8 @@ def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int])
         item.existing_id = current[0]
         item.email = current[2]  # the stored spelling stays; emails match whatever their case
         now = dict(zip(_COMPARED, current[4:], strict=True))
+        if _exit_before_kept_start(item, now, preview):
+            continue
         for attribute, value in item.values.items():
             if now[attribute] != value:
                 item.changes[attribute] = (now[attribute], value)
@@ -510,6 +512,24 @@ def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int])
         if target != (have | {Role.EMPLOYEE}) or (item.login_missing and target != {Role.EMPLOYEE}):
             item.changes["roles"] = (_role_text(have), _role_text(target))
         item.roles = target
+
+
+def _exit_before_kept_start(item: ImportRow, now: dict[str, Any], preview: ImportPreview) -> bool:
+    """An exit date from the file before the start date already held (or the other way round)."""
+    in_file = {"start_date", "exit_date"} & item.values.keys()
+    if len(in_file) != 1:
+        return False  # both in the file were checked with the row; neither: nothing changes
+    start = item.values.get("start_date", now["start_date"])
+    leaving = item.values.get("exit_date", now["exit_date"])
+    if not (start and leaving and leaving < start):
+        return False
+    column = "exit_date" if "exit_date" in in_file else "start_date"
+    held = "start" if column == "exit_date" else "exit"
+    item.valid = False
+    preview.errors.append(RowError(item.row, preview.columns[column],
+                                   f"The exit date cannot be before the start date ({held} date "
+                                   f"held today: {now[f'{held}_date'].isoformat()})."))
+    return True
 
 
 def _wanted_roles(item: ImportRow, has_roles: bool, manages_someone: bool) -> frozenset[Role]:

@@ -43,6 +43,9 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     LOGIN_THROTTLE_WINDOW_SECONDS = _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
     PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 48)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted. 0 ignores
+    # those headers: anyone can send them, and sign-in throttling counts client addresses.
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
     DEFAULT_COUNTRY = os.environ.get("DEFAULT_COUNTRY", "GB")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

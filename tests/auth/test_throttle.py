@@ -201,3 +201,30 @@ def test_scheduler_prunes_login_attempts(app):
     assert job is not None
     assert job.func() == 1
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_forwarded_addresses_are_ignored_unless_a_proxy_is_trusted(client):
+    """Otherwise an attacker would send a new X-Forwarded-For with every guess."""
+    for n in range(20):
+        client.post("/login", data={"email": f"guess{n}@example.com", "password": WRONG},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert_throttled(client.post("/login", data={"email": "x@example.com", "password": WRONG},
+                                 headers={"X-Forwarded-For": "203.0.113.250"}))
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_apart(make_app):
+    app = make_app(TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+
+    def from_client(address: str, email: str):
+        return client.post("/login", data={"email": email, "password": WRONG},
+                           environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy itself
+                           headers={"X-Forwarded-For": address, "X-Forwarded-Proto": "https"})
+
+    with app.app_context():
+        for n in range(20):
+            from_client("203.0.113.9", f"guess{n}@example.com")
+        assert_throttled(from_client("203.0.113.9", "more@example.com"))
+        assert from_client("198.51.100.20", "colleague@example.com").status_code == 401
+        addresses = set(db.session.scalars(select(LoginAttempt.address)))
+        assert addresses == {"203.0.113.9", "198.51.100.20"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -19,7 +20,12 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def init_app(app: Flask) -> None:
-    """Attach the header hook."""
+    """Trust the configured proxies' client address and scheme, and attach the header hook."""
+    proxies = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        # Only address and scheme: a forwarded Host would let a client choose the host that
+        # password reset links are built with.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

@@ -374,8 +374,18 @@ def preview(survey_id: int):
 
 
 def _round_form(form: RoundForm) -> RoundForm:
-    form.team_ids.choices = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+    form.team_ids.choices = [(team_id, name) for team_id, name in
+                             db.session.execute(select(Team.id, Team.name).order_by(Team.name))]
     return form
+
+
+def _all_round_errors(form: RoundForm, tz: str) -> None:
+    """When the form's own checks fail, add the service's too, so every problem shows at once."""
+    try:
+        services.plan_round(form.data_for_service(), tz=tz)
+    except services.SurveyValidationError as error:
+        _attach_errors(form, {k: v for k, v in error.errors.items() if k not in form.errors},
+                       fallback="opens_on")
 
 
 @bp.route("/<int:survey_id>/rounds/new", methods=["GET", "POST"])
@@ -396,6 +406,8 @@ def new_round(survey_id: int):
             db.session.commit()
             flash(f"{round_.label} is planned. It opens on {local_day(round_.opens_at)}.", "success")
             return redirect(url_for("surveys.round_detail", round_id=round_.id))
+    elif form.is_submitted():
+        _all_round_errors(form, current_user.employee.timezone)
     return render_template("surveys/round_form.html", form=form, survey=survey, round=None), \
         422 if form.errors else 200
 
@@ -430,6 +442,8 @@ def edit_round(round_id: int):
             db.session.commit()
             flash(f"{round_.label} is saved.", "success")
             return redirect(url_for("surveys.round_detail", round_id=round_.id))
+    elif form.is_submitted():
+        _all_round_errors(form, tz)
     return render_template("surveys/round_form.html", form=form, survey=round_.survey, round=round_), \
         422 if form.errors else 200
 

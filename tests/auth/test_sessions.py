@@ -1,6 +1,8 @@
 """Signing in and out: copied session cookies die with logout, password change and deactivation."""
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -164,3 +166,18 @@ def test_next_only_goes_to_local_paths(client, target):
 def test_signed_in_visit_to_login_goes_home(client, login):
     login(make_employee("Already In"))
     assert path_of(client.get("/login")) == "/"
+
+
+def test_a_sign_in_ends_when_the_session_lifetime_is_over(make_app):
+    app = make_app(PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
+    browser = app.test_client()
+    with app.app_context():
+        email = make_employee("Long Day").email
+    browser.post("/login", data={"email": email, "password": DEFAULT_PASSWORD})
+    assert browser.get("/").status_code == 200
+    time.sleep(2.1)  # the signed cookie's own timestamp is what ages; there is no clock to move
+    assert path_of(browser.get("/")) == "/login"
+
+
+def test_sessions_last_a_working_day_by_default(app):
+    assert app.permanent_session_lifetime == timedelta(hours=12)

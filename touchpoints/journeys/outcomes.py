@@ -51,6 +51,26 @@ LogCheck = Callable[[LogAttempt], None]
 _log_checks: list[LogCheck] = []
 
 
+@dataclass(frozen=True)
+class PlanAttempt:
+    """A touchpoint about to be planned (built, not yet saved); what a human-touch check judges."""
+
+    touchpoint: Touchpoint
+    actor: object
+    justification: str | None
+
+
+PlanCheck = Callable[[PlanAttempt], None]
+_plan_checks: list[PlanCheck] = []
+
+
+def register_plan_check(check: PlanCheck) -> PlanCheck:
+    """Add a check every plan_touchpoint call runs before saving (usable as a decorator); idempotent."""
+    if check not in _plan_checks:
+        _plan_checks.append(check)
+    return check
+
+
 def register_log_check(check: LogCheck) -> LogCheck:
     """Add a check every log_touchpoint call runs first (usable as a decorator); idempotent."""
     if check not in _log_checks:
@@ -221,8 +241,12 @@ def confirm_touchpoint(touchpoint: Touchpoint, *, actor, took_place: bool, comme
 
 def plan_touchpoint(employee: Employee, *, kind: TouchpointKind | str, title: str,
                     planned_mode: Mode | str, due_at: datetime, owner: Employee | None, actor,
-                    duration_minutes: int = 30) -> Touchpoint:
-    """Add a one-off touchpoint outside any journey (a coffee chat, a return-to-work talk)."""
+                    duration_minutes: int = 30, justification: str | None = None) -> Touchpoint:
+    """Add a one-off touchpoint outside any journey (a coffee chat, a return-to-work talk).
+
+    Registered plan checks (human-touch policies) judge it first and may refuse with a
+    HumanTouchRefusal; an HR partner may override with a written justification.
+    """
     errors: dict[str, str] = {}
     try:
         kind = TouchpointKind(kind) if not isinstance(kind, TouchpointKind) else kind
@@ -258,6 +282,9 @@ def plan_touchpoint(employee: Employee, *, kind: TouchpointKind | str, title: st
         sensitive=kind.is_sensitive, status=TouchpointStatus.SCHEDULED, occurrence=0,
         created_at=now, updated_at=now,
     )
+    attempt = PlanAttempt(touchpoint, actor, (justification or "").strip() or None)
+    for check in _plan_checks:
+        check(attempt)
     db.session.add(touchpoint)
     db.session.flush()
     record("touchpoint.planned", "touchpoint", touchpoint.id, actor_id=actor.id,

@@ -46,6 +46,7 @@ from touchpoints.journeys.lifecycle import (
 )
 from touchpoints.journeys.outcomes import (
     LogAttempt,
+    PlanAttempt,
     add_agenda_item,
     cancel_touchpoint,
     confirm_touchpoint,
@@ -54,6 +55,7 @@ from touchpoints.journeys.outcomes import (
     plan_touchpoint,
     private_note_for,
     register_log_check,
+    register_plan_check,
     remove_agenda_item,
     reschedule,
     save_private_note,
@@ -93,7 +95,8 @@ def run_daily_journey_upkeep() -> dict[str, int]:
 
 __all__ = [
     "EnrolmentResult", "HumanTouchRefusal", "JourneyError", "JourneyMap", "JourneyValidationError",
-    "LogAttempt", "NotAllowed", "RevisionImpact", "Timeline", "TouchpointActionError", "active_journey",
+    "LogAttempt", "NotAllowed", "PlanAttempt", "RevisionImpact", "Timeline", "TouchpointActionError",
+    "active_journey",
     "add_agenda_item", "assign_support", "cadence_days_for", "can_manage_touchpoint",
     "can_view_touchpoint", "cancel_touchpoint", "clone_journey", "complete_finished_enrolments",
     "confirm_touchpoint", "create_journey", "current_support", "discard_draft", "employee_ids_for",
@@ -101,7 +104,8 @@ __all__ = [
     "extend_horizon", "journey_map_figures", "journey_to_data", "latest_versions",
     "lifecycle_events_of", "log_touchpoint", "mark_missed", "materialise", "on_employee_changed",
     "on_employee_created", "plan_touchpoint", "private_note_for", "publish", "record_due_starts",
-    "record_lifecycle_event", "register_log_check", "remove_agenda_item", "reschedule",
+    "record_lifecycle_event", "register_log_check", "register_plan_check", "remove_agenda_item",
+    "reschedule",
     "resolve_owner", "retire_journey", "revision_impact", "run_daily_journey_upkeep",
     "save_private_note", "set_agenda_item_done", "start_revision", "update_draft", "versions_of",
     "visible_touchpoints",

@@ -178,6 +178,7 @@ def new():
     form = JourneyForm()
     if _add_row_requested(form):
         return _render_editor(form, None, revising=False)
+    refused = False
     if form.validate_on_submit():
         data, row_of = form.service_data()
         try:
@@ -185,12 +186,13 @@ def new():
         except JourneyValidationError as error:
             db.session.rollback()
             form.show_errors(error.errors, row_of)
+            refused = True
         else:
             db.session.commit()
             flash(f"{journey.label} is saved as a draft. Publish it when it is ready to take people.",
                   "success")
             return redirect(url_for("journeys.detail", journey_id=journey.id))
-    return _render_editor(form, None, revising=False, status=400 if form.errors else 200)
+    return _render_editor(form, None, revising=False, status=400 if refused or form.errors else 200)
 
 
 @bp.route("/journeys/<int:journey_id>/edit", methods=["GET", "POST"])
@@ -211,6 +213,7 @@ def edit(journey_id: int):
     form = JourneyForm(data={**data, "touchpoints": [row_values(t) for t in data["touchpoints"]]})
     if _add_row_requested(form):
         return _render_editor(form, journey, revising=revising)
+    refused = False
     if form.validate_on_submit():
         changes, row_of = form.service_data()
         changes.pop("key")
@@ -220,9 +223,11 @@ def edit(journey_id: int):
         except JourneyValidationError as error:
             db.session.rollback()
             form.show_errors(error.errors, row_of)
+            refused = True
         except JourneyError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
+            refused = True
         else:
             db.session.commit()
             if revising:
@@ -231,7 +236,7 @@ def edit(journey_id: int):
                 return redirect(url_for("journeys.publish_draft", journey_id=target.id))
             flash(f"{target.label} is saved.", "success")
             return redirect(url_for("journeys.detail", journey_id=target.id))
-    return _render_editor(form, journey, revising=revising, status=400 if form.errors else 200)
+    return _render_editor(form, journey, revising=revising, status=400 if refused or form.errors else 200)
 
 
 

@@ -18,6 +18,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ENDPOINT_MODULES = (
     "touchpoints.api.people",
+    "touchpoints.surveys.api",
     "touchpoints.journeys.api",
 )
 

@@ -130,7 +130,6 @@ def test_columns_left_out_keep_existing_values(app):
     (",Ann,,Eng,Berlin,DE,Europe/Berlin,,,", "email", "required"),
     ("ann@example.com,,,Eng,Berlin,DE,Europe/Berlin,,,", "name", "name is required"),
     ("ann@example.com,Ann,,Eng,Berlin,DE,Mars/Olympus,,,", "time_zone", "not a known IANA time zone"),
-    ("ann@example.com,Ann,,Eng,Berlin,DE,,,,", "time_zone", "required"),
     ("ann@example.com,Ann,,Eng,Berlin,Germany,Europe/Berlin,,,", "country", "two-letter"),
     ("ann@example.com,Ann,,Eng,Berlin,DE,Europe/Berlin,2025-13-01,,", "hire_date", "YYYY-MM-DD"),
     ("ann@example.com,Ann,,Eng,Berlin,DE,Europe/Berlin,,03/04/2025,", "start_date", "YYYY-MM-DD"),
@@ -157,8 +156,33 @@ def test_columns_are_named_as_the_file_heads_them(app):
 
 def test_missing_required_columns_are_reported_on_the_header_row(app):
     found = validate_import("email,job_title\nann@example.com,Chef\n").errors
-    assert {(e.row, e.column) for e in found} == {
-        (1, "name (or first_name and last_name)"), (1, "country"), (1, "time_zone")}
+    assert {(e.row, e.column) for e in found} == {(1, "name (or first_name and last_name)")}
+    found = validate_import("name,first_name\nAnn,Ann\n").errors
+    assert {(e.row, e.column) for e in found} == {(1, "email")}
+
+
+def test_new_people_without_country_or_time_zone_get_the_company_default_with_a_warning(app):
+    make_employee("Kept Zone", email="kept@example.com", timezone="Asia/Tokyo", country_code="JP")
+    text = ("email,name,time_zone\n"
+            "kept@example.com,Kept Zone,\n"
+            "new@example.com,New Person,\n"
+            "own@example.com,Own Zone,America/Chicago\n")
+    preview = validate_import(text, default_country="DE", default_timezone="Europe/Berlin")
+    assert preview.ok and preview.summary() == "2 new, 0 updated, 1 unchanged"
+    assert preview.warnings == [
+        "2 new people have no country in the file and will get DE, the company default. "
+        "Add a country column to give each person their own.",
+        "1 new person has no time zone in the file and will get Europe/Berlin, the company default. "
+        "Add a time_zone column to give each person their own.",
+    ]
+    app.config.update(DEFAULT_COUNTRY="DE", DEFAULT_TIMEZONE="Europe/Berlin")
+    apply_import(text, filename="zones.csv", actor_id=None)
+    db.session.commit()
+    assert (person("new@example.com").timezone, person("new@example.com").country_code) == (
+        "Europe/Berlin", "DE")
+    assert person("own@example.com").timezone == "America/Chicago"
+    assert (person("kept@example.com").timezone, person("kept@example.com").country_code) == (
+        "Asia/Tokyo", "JP")
 
 
 def test_first_and_last_name_make_the_name_and_unknown_columns_are_warnings(app):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
 from touchpoints.audit.services import record
@@ -42,7 +43,10 @@ HEADER_ALIASES = {
     "job_title": "job_title", "title": "job_title",
     "roles": "roles", "is_hr_partner": "is_hr_partner", "is_manager": "is_manager",
 }
-REQUIRED_COLUMNS = ("email", "country", "time_zone")
+REQUIRED_COLUMNS = ("email",)
+# New people without these get the company default (DEFAULT_COUNTRY, DEFAULT_TIMEZONE), with a
+# warning on the preview; people already here keep theirs.
+DEFAULTED_COLUMNS = {"country": "country_code", "time_zone": "timezone"}
 # Import column -> Employee attribute, for the plain values parsed by the people services.
 PLAIN_COLUMNS = {
     "job_title": "job_title", "location": "location", "country": "country_code",
@@ -119,6 +123,7 @@ class ImportPreview:
     warnings: list[str] = field(default_factory=list)
     new_teams: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # import column -> header in the file
+    defaults: dict[str, str] = field(default_factory=dict)  # attribute -> company default
     existing: _Existing | None = field(default=None, repr=False)
 
     @property
@@ -288,11 +293,8 @@ class _RowReader:
             if column not in self.index:
                 continue
             raw = self.cell(cells, column)
-            if column == "status" and not raw.strip():
-                continue  # a blank status keeps today's (active for someone new)
-            if column in REQUIRED_COLUMNS and not raw.strip():
-                self.fail(item, column, "This value is required.")
-                continue
+            if (column == "status" or column in DEFAULTED_COLUMNS) and not raw.strip():
+                continue  # blank: today's value stays (the default for someone new)
             try:
                 item.values[attribute] = PARSERS[attribute](raw)
             except fields.FieldError as error:
@@ -384,9 +386,17 @@ def _read_header(cells: list[str], preview: ImportPreview) -> dict[str, int] | N
     return None if preview.errors else index
 
 
-def validate_import(text: str) -> ImportPreview:
-    """Check a whole CSV file against itself and against everyone already in Touchpoints."""
-    preview = ImportPreview()
+def validate_import(text: str, *, default_country: str | None = None,
+                    default_timezone: str | None = None) -> ImportPreview:
+    """Check a whole CSV file against itself and against everyone already in Touchpoints.
+
+    New people the file gives no country or time zone get the defaults (by default the app's
+    DEFAULT_COUNTRY and DEFAULT_TIMEZONE).
+    """
+    preview = ImportPreview(defaults={
+        "country_code": default_country or current_app.config["DEFAULT_COUNTRY"],
+        "timezone": default_timezone or current_app.config["DEFAULT_TIMEZONE"],
+    })
     records = _records(text)
     first = next(records, None)
     if first is None:
@@ -417,8 +427,21 @@ def validate_import(text: str) -> ImportPreview:
     _resolve_managers(preview, existing, reader)
     _find_reporting_loops(preview, existing, reader)
     _compare(preview, existing, index)
+    _warn_about_defaults(preview)
     preview.errors.sort(key=lambda e: e.row)
     return preview
+
+
+def _warn_about_defaults(preview: ImportPreview) -> None:
+    new = preview.new
+    for column, attribute in DEFAULTED_COLUMNS.items():
+        missing = sum(1 for item in new if attribute not in item.values)
+        if missing:
+            what = "country" if column == "country" else "time zone"
+            who = "1 new person has" if missing == 1 else f"{missing} new people have"
+            preview.warnings.append(
+                f"{who} no {what} in the file and will get {preview.defaults[attribute]}, the company "
+                f"default. Add a {column} column to give each person their own.")
 
 
 def _resolve_managers(preview: ImportPreview, existing: _Existing, reader: _RowReader) -> None:
@@ -604,7 +627,8 @@ def _write(preview: ImportPreview) -> ImportOutcome:
         for item in wave:
             row = {"email": item.email, "job_title": "", "location": "", "hire_date": None,
                    "start_date": None, "exit_date": None, "status": LifecycleStatus.ACTIVE,
-                   "team_id": None, "created_at": now, "updated_at": now, **item.values,
+                   "team_id": None, "created_at": now, "updated_at": now, **preview.defaults,
+                   **item.values,
                    "manager_id": ids[item.manager_key] if item.manager_key else None}
             if item.team_name is not None:
                 row["team_id"] = team_id(item)

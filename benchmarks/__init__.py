@@ -7,7 +7,7 @@ name), and prints one table: benchmark, what, figure, target, pass/fail. Everyth
 
 Adding a benchmark: drop a module `benchmarks/bench_<name>.py` with a one-line docstring and
 
-    from benchmarks.core import Context, Result, at_least, at_most, below, run_alone
+    from benchmarks.core import Context, Result, Stopwatch, at_least, at_most, below, run_alone
 
     def run(ctx: Context) -> list[Result]:
         db = ctx.company(10_000, fresh="enrol")   # own copy when the benchmark writes
@@ -21,7 +21,8 @@ Adding a benchmark: drop a module `benchmarks/bench_<name>.py` with a one-line d
   into a migrated SQLite file; `plan` has the people (`plan.hr_partner`, `plan.manager`,
   `plan.employee` to sign in as, all with password `company.BENCH_PASSWORD`).
 - `ctx.empty_database(name)` is a fresh empty database at the migration head.
-- `ctx.duration` (wrk's `-d`: 15s, 3s with BENCH_QUICK=1, or BENCH_DURATION) and `ctx.log()`.
+- `ctx.duration` (wrk's `-d`: 15s, 3s with BENCH_QUICK=1, or BENCH_DURATION) and `ctx.log()`;
+  `with Stopwatch() as took:` times a block in wall and CPU seconds (`took.note` for the row).
 - `benchmarks/serving.py` serves a database with gunicorn (2 sync workers), signs in through
   the real form, runs wrk against 127.0.0.1 only and reads each worker's peak memory;
   `count_queries()` counts SQL statements per request in-process.

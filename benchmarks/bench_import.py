@@ -3,31 +3,23 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 from sqlalchemy import func, select
 
 from benchmarks.company import Company, plan_company, write_csv
-from benchmarks.core import LARGE_SIZE, Context, Result, at_most, below, make_app, run_alone
+from benchmarks.core import (
+    LARGE_SIZE,
+    Context,
+    Result,
+    Stopwatch,
+    at_most,
+    below,
+    make_app,
+    run_alone,
+)
 
 MAX_SECONDS = 5.0
 CHANGED_ROWS = 1_000
-
-
-class Stopwatch:
-    """Wall-clock and CPU seconds of a block (CPU time says how much a busy machine stole)."""
-
-    def __enter__(self) -> Stopwatch:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-
-    @property
-    def note(self) -> str:
-        return f"{self.cpu:.2f} s of CPU"
 
 
 def _counts() -> tuple[int, int]:

@@ -10,6 +10,7 @@ from tests.factories import make_employee, make_hr, make_team
 from tests.querycount import count_queries
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth.models import Role, User
+from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.people.importer import (
     ImportFileError,
@@ -386,3 +387,29 @@ def test_an_exit_date_before_the_start_date_already_held_is_refused(app):
     (problem,) = validate_import(text).errors
     assert (problem.row, problem.column) == (2, "exit_date")
     assert "start date held today: 2024-06-03" in problem.message
+
+
+def test_a_flag_column_only_sets_its_own_role(app):
+    hr = make_hr("Hana HR", email="hana@example.com")
+    text = ("email,name,is_manager\n"
+            f"{hr.email},Hana HR,yes\n")
+    apply_import(text, filename="flags.csv", actor_id=None)
+    db.session.commit()
+    user = db.session.scalar(select(User).where(User.employee_id == hr.id))
+    assert user.roles == {Role.EMPLOYEE, Role.HR_PARTNER, Role.MANAGER}
+
+
+def test_a_roles_column_cannot_take_away_the_last_hr_partner(app):
+    hr = make_hr("Hana HR", email="hana@example.com")
+    make_hr("Gone HR", email="gone@example.com", deactivated_at=utcnow())
+    text = "email,name,roles\nhana@example.com,Hana HR,manager\n"
+    (problem,) = validate_import(text).errors
+    assert (problem.row, problem.column) == (2, "roles")
+    assert "last active HR partner" in problem.message
+    # Handing the role to someone new in the same file is fine.
+    text += "nia@example.com,Nia New,hr_partner\n"
+    assert validate_import(text).ok
+    apply_import(text, filename="handover.csv", actor_id=None)
+    db.session.commit()
+    assert db.session.scalar(select(User).where(User.employee_id == hr.id)).roles == {
+        Role.EMPLOYEE, Role.MANAGER}

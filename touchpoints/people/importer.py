@@ -102,7 +102,9 @@ class ImportRow:
     values: dict[str, Any] = field(default_factory=dict)
     team_name: str | None = None
     manager_key: str | None = None
-    roles: frozenset[Role] | None = None
+    listed_roles: frozenset[Role] | None = None  # from a roles column: exactly these
+    role_flags: dict[Role, bool] = field(default_factory=dict)  # from is_hr_partner / is_manager
+    roles: frozenset[Role] = frozenset()  # what the person will have after the import
     existing_id: int | None = None
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     login_missing: bool = False
@@ -226,6 +228,7 @@ class _Existing:
     teams: dict[str, int] = field(default_factory=dict)  # lower(name) -> id
     team_names: dict[int, str] = field(default_factory=dict)
     roles: dict[int, frozenset[Role]] = field(default_factory=dict)  # employee id -> roles
+    active: set[int] = field(default_factory=set)  # ids of people not deactivated
 
 
 _COMPARED = ("full_name", "job_title", "location", "country_code", "timezone", "hire_date",
@@ -236,13 +239,16 @@ def _load_existing() -> _Existing:
     existing = _Existing()
     columns = [getattr(Employee, name) for name in _COMPARED]
     rows = db.session.execute(
-        select(Employee.id, func.lower(Employee.email), Employee.email, Employee.manager_id, *columns)
+        select(Employee.id, func.lower(Employee.email), Employee.email, Employee.manager_id,
+               Employee.deactivated_at, *columns)
     ).all()
     manager_ids = {}
     for row in rows:
         existing.by_key[row[1]] = row
         existing.key_by_id[row[0]] = row[1]
         manager_ids[row[1]] = row[3]
+        if row[4] is None:
+            existing.active.add(row[0])
     existing.manager_by_key = {
         key: existing.key_by_id.get(manager_id) if manager_id else None
         for key, manager_id in manager_ids.items()
@@ -342,21 +348,15 @@ class _RowReader:
     def _read_roles(self, item: ImportRow, cells: list[str]) -> None:
         if "roles" in self.index:
             try:
-                item.roles = fields.parse_roles(self.cell(cells, "roles"))
+                item.listed_roles = fields.parse_roles(self.cell(cells, "roles"))
             except fields.FieldError as error:
                 self.fail(item, "roles", str(error))
-        flags = [("is_hr_partner", Role.HR_PARTNER), ("is_manager", Role.MANAGER)]
-        if any(column in self.index for column, _ in flags):
-            roles = set(item.roles or ())
-            for column, role in flags:
-                if column not in self.index:
-                    continue
+        for column, role in (("is_hr_partner", Role.HR_PARTNER), ("is_manager", Role.MANAGER)):
+            if column in self.index:
                 try:
-                    if fields.parse_flag(self.cell(cells, column)):
-                        roles.add(role)
+                    item.role_flags[role] = fields.parse_flag(self.cell(cells, column))
                 except fields.FieldError as error:
                     self.fail(item, column, str(error))
-            item.roles = frozenset(roles)
 
 
 def _read_header(cells: list[str], preview: ImportPreview) -> dict[str, int] | None:
@@ -494,7 +494,7 @@ def _find_reporting_loops(preview: ImportPreview, existing: _Existing, reader: _
 
 def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int]) -> None:
     """Mark each valid row new, updated (with what changes) or unchanged."""
-    has_roles = "roles" in index or "is_hr_partner" in index or "is_manager" in index
+    governs_manager = "roles" in index or "is_manager" in index
     managers = _final_managers(preview, existing, "manager_email" in index)
     with_reports = {m for m in managers.values() if m}
     new_teams: dict[str, str] = {}
@@ -505,14 +505,14 @@ def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int])
     for item in preview.rows:
         if not item.valid:
             continue
-        wanted_roles = _wanted_roles(item, has_roles, item.key in with_reports)
+        manages = item.key in with_reports and not governs_manager
         current = existing.by_key.get(item.key)
         if current is None:
-            item.roles, item.is_new = wanted_roles, True
+            item.roles, item.is_new = _target_roles(item, frozenset(), manages), True
             continue
         item.existing_id = current[0]
         item.email = current[2]  # the stored spelling stays; emails match whatever their case
-        now = dict(zip(_COMPARED, current[4:], strict=True))
+        now = dict(zip(_COMPARED, current[5:], strict=True))
         if _exit_before_kept_start(item, now, preview):
             continue
         for attribute, value in item.values.items():
@@ -530,11 +530,35 @@ def _compare(preview: ImportPreview, existing: _Existing, index: dict[str, int])
         if item.login_missing:
             item.changes["login"] = (None, "created")
         have = have or frozenset()
-        # Without a roles column people keep their roles, and gain manager when they have reports.
-        target = wanted_roles if has_roles else have | wanted_roles
-        if target != (have | {Role.EMPLOYEE}) or (item.login_missing and target != {Role.EMPLOYEE}):
-            item.changes["roles"] = (_role_text(have), _role_text(target))
-        item.roles = target
+        item.roles = _target_roles(item, have, manages)
+        if item.roles != (have | {Role.EMPLOYEE}) or (item.login_missing
+                                                      and item.roles != {Role.EMPLOYEE}):
+            item.changes["roles"] = (_role_text(have), _role_text(item.roles))
+    if "roles" in index or "is_hr_partner" in index:
+        _keep_an_hr_partner(preview, existing)
+
+
+def _keep_an_hr_partner(preview: ImportPreview, existing: _Existing) -> None:
+    """A roles column may not take the HR partner role from every active HR partner."""
+    before = {i for i, roles in existing.roles.items() if Role.HR_PARTNER in roles and i in existing.active}
+    after = set(before)
+    dropping = []
+    for item in preview.rows:
+        if not item.valid:
+            continue
+        if Role.HR_PARTNER in item.roles:
+            if item.is_new or item.existing_id in existing.active:
+                after.add(item.existing_id if not item.is_new else -item.row)
+        elif item.existing_id in before:
+            after.discard(item.existing_id)
+            dropping.append(item)
+    if before and not after:
+        column = preview.columns.get("roles") or preview.columns.get("is_hr_partner", "roles")
+        for item in dropping:
+            item.valid = False
+            preview.errors.append(RowError(
+                item.row, column, "This takes the HR partner role from the last active HR partner; "
+                                  "keep at least one (Touchpoints needs someone to run it)."))
 
 
 def _exit_before_kept_start(item: ImportRow, now: dict[str, Any], preview: ImportPreview) -> bool:
@@ -555,11 +579,18 @@ def _exit_before_kept_start(item: ImportRow, now: dict[str, Any], preview: Impor
     return True
 
 
-def _wanted_roles(item: ImportRow, has_roles: bool, manages_someone: bool) -> frozenset[Role]:
-    roles = set(item.roles or ()) if has_roles else set()
-    if not has_roles and manages_someone:
+def _target_roles(item: ImportRow, have: frozenset[Role], manages: bool) -> frozenset[Role]:
+    """Roles after the import: a roles column sets them all, a flag column sets its own role,
+    and without either for the manager role, people with reports gain it (never lose it)."""
+    roles = {Role.EMPLOYEE, *(have if item.listed_roles is None else item.listed_roles)}
+    for role, on in item.role_flags.items():
+        if on:
+            roles.add(role)
+        else:
+            roles.discard(role)
+    if manages:
         roles.add(Role.MANAGER)
-    return frozenset({Role.EMPLOYEE, *roles})
+    return frozenset(roles)
 
 
 def _role_text(roles: Iterable[Role]) -> str:
@@ -684,7 +715,7 @@ def _tell_journeys(preview: ImportPreview, new: list[ImportRow], updated: list[I
         people.update((e.id, e) for e in db.session.scalars(select(Employee).where(Employee.id.in_(chunk))))
     for item in moved:
         row = existing.by_key[item.key]
-        now = dict(zip(_COMPARED, row[4:], strict=True))
+        now = dict(zip(_COMPARED, row[5:], strict=True))
         before = {"start_date": now["start_date"], "exit_date": now["exit_date"],
                   "status": now["status"], "manager_id": row[3]}
         after = dict(before)
@@ -744,7 +775,7 @@ def _write_logins(new: list[ImportRow], updated: list[ImportRow]) -> None:
                 execution_options={"synchronize_session": False},
             )
     role_rows = [{"user_id": user_ids[item.existing_id], "role": role.value}
-                 for item in [*needs_login, *role_changes] for role in sorted(item.roles or ())]
+                 for item in [*needs_login, *role_changes] for role in sorted(item.roles)]
     if role_rows:
         session.execute(insert(UserRole.__table__), role_rows)
 

@@ -45,6 +45,7 @@ from touchpoints.journeys.models import (
     Enrolment,
     EnrolmentStatus,
     HumanTouchLevel,
+    JourneyStage,
     JourneyStatus,
     JourneyTemplate,
     Touchpoint,
@@ -375,10 +376,14 @@ def retire(journey_id: int):
 # ---------------------------------------------------------------- bulk enrolment
 
 
+STAGE_ORDER = {stage: index for index, stage in enumerate(JourneyStage)}
+
+
 def _active_journeys() -> list[JourneyTemplate]:
-    return list(db.session.scalars(
-        select(JourneyTemplate).where(JourneyTemplate.status == JourneyStatus.ACTIVE)
-        .order_by(JourneyTemplate.stage, JourneyTemplate.name)))
+    """The live journeys in the order of a working life: onboarding, development, offboarding."""
+    journeys = db.session.scalars(
+        select(JourneyTemplate).where(JourneyTemplate.status == JourneyStatus.ACTIVE))
+    return sorted(journeys, key=lambda j: (STAGE_ORDER[j.stage], j.name))
 
 
 @bp.route("/journeys/enrol", methods=["GET", "POST"])

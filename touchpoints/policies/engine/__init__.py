@@ -1,0 +1,14 @@
+"""The policies engine: set-based evaluation of human-touch policies over the whole company."""
+from touchpoints.policies.engine.evaluation import (
+    ActivePolicy,
+    ComplianceReport,
+    Person,
+    Violation,
+    active_policies,
+    evaluate,
+    first_days_deadline,
+    load_people,
+)
+
+__all__ = ["ActivePolicy", "ComplianceReport", "Person", "Violation", "active_policies", "evaluate",
+           "first_days_deadline", "load_people"]

@@ -25,6 +25,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo --if-empty
+	$(BIN)/flask policies load --if-empty policies/
 	SCHEDULER_EMBEDDED=1 $(BIN)/flask serve
 
 test: install-test

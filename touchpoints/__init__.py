@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from touchpoints.auth.views import bp as auth_bp
     from touchpoints.journeys.views import bp as journeys_bp
     from touchpoints.people.views import bp as people_bp
+    from touchpoints.policies.views import bp as policies_bp
     from touchpoints.surveys.views import bp as surveys_bp
     from touchpoints.web.views import bp as web_bp
 
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(journeys_bp)
+    app.register_blueprint(policies_bp)  # importing it registers the human-touch checks
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated, never cookie-authenticated

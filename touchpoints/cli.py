@@ -52,8 +52,9 @@ def register(app: Flask) -> None:
     from touchpoints.api.cli import tokens_group
     from touchpoints.journeys.cli import journeys_group
     from touchpoints.people.cli import demo_command, people_group
+    from touchpoints.policies.cli import policies_group
     from touchpoints.surveys.cli import surveys_group
 
     for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group,
-                    journeys_group, surveys_group):
+                    journeys_group, surveys_group, policies_group):
         app.cli.add_command(command)

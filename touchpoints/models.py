@@ -13,6 +13,7 @@ from touchpoints.journeys.models import (
     TouchpointTemplate,
 )
 from touchpoints.people.models import Employee, ImportBatch, Team
+from touchpoints.policies.models import ComplianceSnapshot, Policy, PolicyOverride, PolicyVersion
 from touchpoints.surveys.models import (
     ConnectionAlert,
     Survey,
@@ -27,8 +28,9 @@ from touchpoints.surveys.models import (
 )
 
 __all__ = [
-    "AgendaItem", "ApiToken", "AuditEntry", "ConnectionAlert", "Employee", "Enrolment", "ImportBatch",
-    "JourneyTemplate", "LifecycleEvent", "LoginAttempt", "PasswordResetToken", "PrivateNote",
+    "AgendaItem", "ApiToken", "AuditEntry", "ComplianceSnapshot", "ConnectionAlert", "Employee", "Enrolment",
+    "ImportBatch", "JourneyTemplate", "LifecycleEvent", "LoginAttempt", "PasswordResetToken", "Policy",
+    "PolicyOverride", "PolicyVersion", "PrivateNote",
     "SupportAssignment", "Survey", "SurveyAnswer", "SurveyInvitation", "SurveyParticipation",
     "SurveyQuestion", "SurveyResponse", "SurveyResultCell", "SurveyRound", "SurveyVersion", "Team",
     "Touchpoint", "TouchpointTemplate", "User", "UserRole",

@@ -12,6 +12,7 @@ from flask import Flask
 
 from touchpoints.auth.services import prune_old_login_attempts
 from touchpoints.journeys.services import run_daily_journey_upkeep
+from touchpoints.policies.compliance import record_compliance_snapshot
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
 
@@ -37,6 +38,9 @@ JOBS: list[JobSpec] = [
             "audience", open_due_rounds, 300),
     JobSpec("survey-close-rounds", "Close survey rounds whose window has ended, build their results "
             "and run the feedback loop", close_expired_rounds, 300),
+    # Policies: this week's figures for the compliance trend (replaced on each run, so idempotent).
+    JobSpec("policy-compliance-snapshot", "Evaluate the human-touch policies over the company and keep "
+            "this week's figures for the trend", record_compliance_snapshot, 6 * 3600),
     JobSpec("survey-reminders", "Remind, once, the people who have not answered an open round",
             send_due_reminders, 900),
 ]

@@ -20,6 +20,7 @@ ENDPOINT_MODULES = (
     "touchpoints.api.people",
     "touchpoints.surveys.api",
     "touchpoints.journeys.api",
+    "touchpoints.policies.api",
 )
 
 

@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
                f"-c{ctx.connections} -d{ctx.duration} against gunicorn with 2 sync workers; "
                f"load average {load_before} before, {load_average()} after.\n"
                f"Command: `{command}`")
+    busy = max(_number(load_before), _number(load_average()))
+    if busy > int(machine["cores"] or 1):
+        heading += (f"\nNote: the machine was busy (load average up to {busy:.1f} on "
+                    f"{machine['cores']} cores), so absolute throughput and latency are low; "
+                    "the ratios to the trivial route and the bare WSGI ceiling travel better.")
     print()
     print(heading)
     print()
@@ -109,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{sum(r.passed is True for _, r in rows)} targets met, {len(missed)} missed, "
           f"{len(errors)} benchmark(s) failed. Written to {ctx.out_dir / 'results.md'}.")
     return 1 if missed or errors else 0
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 if __name__ == "__main__":

@@ -249,3 +249,16 @@ def test_employee_ids_for_filters_by_team_and_status(org):
     org.colleague.status = LifecycleStatus.ON_LEAVE
     db.session.commit()
     assert employee_ids_for(team_id=org.team.id, statuses=[LifecycleStatus.ON_LEAVE]) == [org.colleague.id]
+
+
+def test_bulk_written_times_compare_like_orm_written_ones(org, journeys):
+    # Bulk enrolment writes through the driver; a due time must still match an exact filter and
+    # sort with touchpoints the ORM wrote (SQLite compares timestamps as text).
+    enrol(org.employee, active_journey("development"), actor_id=None, enrolled_at=JAN_6, today=JAN_6.date())
+    db.session.commit()
+    first = touchpoints_of(org.employee)[0]
+    assert db.session.scalar(select(Touchpoint.id).where(Touchpoint.due_at == first.due_at)) == first.id
+    assert db.session.scalar(select(func.count()).select_from(Touchpoint)
+                             .where(Touchpoint.due_at >= first.due_at)) == len(touchpoints_of(org.employee))
+    enrolment = db.session.scalar(select(Enrolment))
+    assert db.session.scalar(select(Enrolment.id).where(Enrolment.enrolled_at == JAN_6)) == enrolment.id

@@ -45,7 +45,9 @@ def check_secret_key(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import touchpoints.models  # noqa: F401 - registers every table with the metadata
+    from touchpoints.database import configure_sqlite_connections
 
+    configure_sqlite_connections()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

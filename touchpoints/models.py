@@ -12,8 +12,10 @@ from touchpoints.journeys.models import (
     Touchpoint,
     TouchpointTemplate,
 )
+from touchpoints.nudges.models import ChannelState, DeliveryProfile, Nudge, PassWatermark, TeamChannel
 from touchpoints.people.models import Employee, ImportBatch, Team
 from touchpoints.policies.models import ComplianceSnapshot, Policy, PolicyOverride, PolicyVersion
+from touchpoints.scheduling.models import JobRun
 from touchpoints.surveys.models import (
     ConnectionAlert,
     Survey,
@@ -28,7 +30,8 @@ from touchpoints.surveys.models import (
 )
 
 __all__ = [
-    "AgendaItem", "ApiToken", "AuditEntry", "ComplianceSnapshot", "ConnectionAlert", "Employee", "Enrolment",
+    "AgendaItem", "ApiToken", "AuditEntry", "ChannelState", "DeliveryProfile", "JobRun", "Nudge",
+    "PassWatermark", "TeamChannel", "ComplianceSnapshot", "ConnectionAlert", "Employee", "Enrolment",
     "ImportBatch", "JourneyTemplate", "LifecycleEvent", "LoginAttempt", "PasswordResetToken", "Policy",
     "PolicyOverride", "PolicyVersion", "PrivateNote",
     "SupportAssignment", "Survey", "SurveyAnswer", "SurveyInvitation", "SurveyParticipation",

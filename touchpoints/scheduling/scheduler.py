@@ -2,16 +2,32 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import select
 
 from touchpoints.auth.services import prune_old_login_attempts
+from touchpoints.db_types import utcnow
+from touchpoints.extensions import db
 from touchpoints.journeys.services import run_daily_journey_upkeep
+from touchpoints.nudges.reminders import (
+    escalate_overdue,
+    queue_survey_nudges,
+    queue_team_digests,
+    raise_policy_escalations,
+    remind_owners,
+)
+from touchpoints.nudges.services import deliver
 from touchpoints.policies.compliance import record_compliance_snapshot
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
@@ -43,6 +59,19 @@ JOBS: list[JobSpec] = [
             "this week's figures for the trend", record_compliance_snapshot, 6 * 3600),
     JobSpec("survey-reminders", "Remind, once, the people who have not answered an open round",
             send_due_reminders, 900),
+    # Nudges: each pass inserts with de-duplication keys, delivery claims rows under a lease.
+    JobSpec("nudge-reminders", "Remind owners before their touchpoints are due (lead times per kind)",
+            remind_owners, 300),
+    JobSpec("nudge-escalations", "Tell the HR partner about touchpoints overdue for several days",
+            escalate_overdue, 3600),
+    JobSpec("nudge-policy-escalations", "Tell the HR partner, once, about new breaches of blocking "
+            "human-touch policies", raise_policy_escalations, 3600),
+    JobSpec("nudge-surveys", "Deliver survey invitations and reminders through the outbox",
+            queue_survey_nudges, 300),
+    JobSpec("nudge-team-digests", "Queue the weekly team digest for teams with a Slack channel",
+            queue_team_digests, 3600),
+    JobSpec("nudge-delivery", "Deliver the outbox: Slack, Teams, email and in the app",
+            deliver, 60),
 ]
 
 JOB_DEFAULTS = {
@@ -50,33 +79,125 @@ JOB_DEFAULTS = {
     "max_instances": 1,
     "misfire_grace_time": 6 * 3600,  # still run after a restart within six hours
 }
+RUNNER = f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def _first_runs(app: Flask) -> dict[str, datetime]:
+    """When each job runs first: its last run plus its interval, as recorded in the database.
+
+    The interval trigger alone would wait a whole interval after every restart; reading the last
+    run from the table makes a restarted scheduler run an overdue job at once (once: coalesced).
+    """
+    from touchpoints.scheduling.models import JobRun
+
+    now = utcnow()
+    with app.app_context():
+        try:
+            last = {row.job_id: row.last_started_at for row in db.session.scalars(select(JobRun))}
+        except Exception:
+            db.session.rollback()
+            last = {}
+        finally:
+            db.session.remove()
+    firsts = {}
+    for index, spec in enumerate(JOBS):
+        started = last.get(spec.id)
+        due = started + timedelta(seconds=spec.seconds) if started else now
+        # Staggered by a second each, so a fresh start does not run every job in the same instant.
+        firsts[spec.id] = max(due, now + timedelta(seconds=index + 1))
+    return firsts
 
 
 def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
-    """A scheduler in UTC with every registered job wrapped in an app context."""
+    """A scheduler in UTC with every registered job wrapped in an app context that records its runs."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone="UTC", job_defaults=JOB_DEFAULTS)
+    firsts = _first_runs(app)
     for spec in JOBS:
-        scheduler.add_job(_in_app_context(app, spec.func), "interval", seconds=spec.seconds,
-                          id=spec.id, name=spec.description, replace_existing=True)
+        scheduler.add_job(_in_app_context(app, spec), "interval", seconds=spec.seconds,
+                          id=spec.id, name=spec.description, replace_existing=True,
+                          next_run_time=firsts[spec.id])
     return scheduler
 
 
-def _in_app_context(app: Flask, func: Callable[[], object]) -> Callable[[], object]:
+def record_run(spec: JobSpec, *, started: datetime, duration: float, result: object = None,
+               error: str | None = None) -> None:
+    """Keep a job's last run (works across processes: the HR page reads this table). Commits."""
+    from touchpoints.scheduling.models import JobRun
+
+    row = db.session.get(JobRun, spec.id)
+    if row is None:
+        row = JobRun(job_id=spec.id)
+        db.session.add(row)
+    row.description, row.interval_seconds = spec.description[:300], spec.seconds
+    row.last_started_at, row.last_finished_at = started, started + timedelta(seconds=duration)
+    row.last_duration_ms = int(duration * 1000)
+    row.next_run_at = started + timedelta(seconds=spec.seconds)
+    row.runs = (row.runs or 0) + 1
+    row.last_runner = RUNNER
+    if error is None:
+        row.last_result = _describe(result)[:500]
+    else:
+        row.failures = (row.failures or 0) + 1
+        row.last_error, row.last_error_at = error[-4000:], started
+        row.last_result = "failed"
+    db.session.commit()
+
+
+def _describe(result: object) -> str:
+    if hasattr(result, "summary"):
+        return result.summary()
+    if isinstance(result, dict):
+        return ", ".join(f"{k}: {v}" for k, v in result.items()) or "done"
+    return "done" if result is None else str(result)
+
+
+def run_job(spec: JobSpec) -> object:
+    """Run one job now in the current app context and record the run (what the scheduler calls)."""
+    started, clock = utcnow(), time.perf_counter()
+    try:
+        result = spec.func()
+    except Exception:
+        db.session.rollback()
+        record_run(spec, started=started, duration=time.perf_counter() - clock, error=traceback.format_exc())
+        raise
+    record_run(spec, started=started, duration=time.perf_counter() - clock, result=result)
+    return result
+
+
+def _in_app_context(app: Flask, spec: JobSpec) -> Callable[[], object]:
     def run() -> object:
         with app.app_context():
-            return func()
+            try:
+                return run_job(spec)
+            finally:
+                db.session.remove()
 
-    run.__name__ = func.__name__
+    run.__name__ = spec.func.__name__
     return run
 
 
+_embedded_lock = threading.Lock()
+
+
 def start_embedded(app: Flask) -> BaseScheduler | None:
-    """Start the in-process scheduler once (never in the reloader's watcher process)."""
+    """Start the in-process scheduler once: only when asked for (SCHEDULER_EMBEDDED=1, `make run`),
+    never in the reloader's watcher process, and never twice for one app."""
+    if not app.config.get("SCHEDULER_EMBEDDED"):
+        return None
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and app.debug \
             and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return None
-    scheduler = build_scheduler(app, blocking=False)
-    scheduler.start()
-    app.extensions["touchpoints_scheduler"] = scheduler
+    with _embedded_lock:
+        existing = app.extensions.get("touchpoints_scheduler")
+        if existing is not None:
+            return existing
+        scheduler = build_scheduler(app, blocking=False)
+        scheduler.start()
+        app.extensions["touchpoints_scheduler"] = scheduler
     return scheduler
+
+
+def job_specs() -> dict[str, JobSpec]:
+    """The registered jobs by id."""
+    return {spec.id: spec for spec in JOBS}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
@@ -259,3 +260,39 @@ def test_imported_new_hires_are_enrolled_in_one_pass(org, journeys):
     enrolled = set(db.session.scalars(
         select(Enrolment.employee_id).where(Enrolment.journey_key == "onboarding")))
     assert enrolled == set(people)
+
+
+def test_a_new_cadence_re_plans_the_series_and_keeps_the_talking_points(org, journeys):
+    from tests.journeys.test_enrolment import one_on_one_gaps
+    from touchpoints.journeys.errors import JourneyValidationError
+    from touchpoints.journeys.lifecycle import set_one_on_one_cadence
+    from touchpoints.journeys.models import AgendaItem
+    from touchpoints.journeys.outcomes import add_agenda_item
+
+    enrol(org.employee, active_journey("development"), actor_id=None)
+    enrol(org.colleague, active_journey("development"), actor_id=None)
+    db.session.commit()
+    upcoming = touchpoints_of(org.employee, kind=TouchpointKind.ONE_ON_ONE,
+                              status=TouchpointStatus.PLANNED)
+    add_agenda_item(upcoming[0], actor=org.user(org.employee), text="Conference budget")
+    db.session.commit()
+    assert one_on_one_gaps(org.employee) <= {14, 15, 13}
+
+    with pytest.raises(JourneyValidationError):
+        set_one_on_one_cadence(org.employee, 400, actor_id=None)
+    assert set_one_on_one_cadence(org.employee, 7, actor_id=None) == 1
+    db.session.commit()
+    planned = touchpoints_of(org.employee, kind=TouchpointKind.ONE_ON_ONE, status=TouchpointStatus.PLANNED)
+    gaps = {(b.due_at.date() - a.due_at.date()).days for a, b in pairwise(planned)}
+    assert gaps <= {6, 7, 8}
+    item = db.session.scalar(select(AgendaItem))
+    assert item.touchpoint_id == planned[0].id
+
+    # A team cadence reaches members without their own: the colleague, not the employee.
+    assert set_one_on_one_cadence(org.team, 28, actor_id=None) == 1  # the colleague (the only one enrolled)
+    db.session.commit()
+    colleague = touchpoints_of(org.colleague, kind=TouchpointKind.ONE_ON_ONE,
+                               status=TouchpointStatus.PLANNED)
+    assert {(b.due_at.date() - a.due_at.date()).days for a, b in pairwise(colleague)} <= {27, 28, 29}
+    assert touchpoints_of(org.employee, kind=TouchpointKind.ONE_ON_ONE,
+                          status=TouchpointStatus.PLANNED)[0].id == planned[0].id

@@ -44,7 +44,7 @@ from touchpoints.journeys.models import (
     Touchpoint,
     TouchpointStatus,
 )
-from touchpoints.people.models import Employee, LifecycleStatus
+from touchpoints.people.models import Employee, LifecycleStatus, Team
 
 ON_LEAVE_REASON = "on_leave"
 ONE_DAY = timedelta(days=1)
@@ -409,6 +409,84 @@ def on_people_imported(employee_ids: list[int], *, actor_id: int | None) -> int:
     record("lifecycle.hire", "company", None, actor_id=actor_id,
            summary=f"{len(hires)} new hires arrived by import and entered the hire journeys")
     return len(hires)
+
+
+# ---------------------------------------------------------------- one-on-one cadence
+
+CADENCE_RANGE = (5, 92)
+
+
+def set_one_on_one_cadence(subject: Employee | Team, days: int | None, *, actor_id: int | None) -> int:
+    """Set a person's or a team's one-on-one cadence (None: follow the team / company) and re-plan.
+
+    The people affected (the person, or the team's members without a cadence of their own) have
+    their cadence-following series planned afresh from today: open future occurrences are
+    cancelled, the journey is re-enrolled, and talking points already added move to the new next
+    one-on-one. Returns how many people were re-planned.
+    """
+    if days is not None and not (CADENCE_RANGE[0] <= int(days) <= CADENCE_RANGE[1]):
+        raise JourneyValidationError({"one_on_one_cadence_days": (
+            f"Choose between {CADENCE_RANGE[0]} and {CADENCE_RANGE[1]} days, or leave it empty to "
+            "follow the team's or the company's cadence.")})
+    before = subject.one_on_one_cadence_days
+    if before == days:
+        return 0
+    subject.one_on_one_cadence_days = days
+    db.session.flush()
+    if isinstance(subject, Employee):
+        people = [subject.id]
+        label, kind = subject.full_name, "employee"
+    else:
+        people = list(db.session.scalars(select(Employee.id).where(
+            Employee.team_id == subject.id, Employee.one_on_one_cadence_days.is_(None))))
+        label, kind = f"team {subject.name}", "team"
+    replanned = _replan_cadence_series(people)
+    record("cadence.changed", kind, subject.id, actor_id=actor_id,
+           summary=f"One-on-one cadence for {label}: {days or 'default'} days "
+                   f"({replanned} {'person' if replanned == 1 else 'people'} re-planned)",
+           before={"one_on_one_cadence_days": before}, after={"one_on_one_cadence_days": days})
+    return replanned
+
+
+def _replan_cadence_series(employee_ids: list[int]) -> int:
+    from touchpoints.journeys.enrolment import enrol_many
+    from touchpoints.journeys.models import AgendaItem, JourneyTemplate, TouchpointTemplate
+
+    if not employee_ids:
+        return 0
+    cadence_journeys = select(TouchpointTemplate.journey_id).where(
+        TouchpointTemplate.follows_cadence.is_(True))
+    enrolments = list(db.session.scalars(
+        select(Enrolment).where(Enrolment.employee_id.in_(employee_ids),
+                                Enrolment.status == EnrolmentStatus.ACTIVE,
+                                Enrolment.journey_id.in_(cadence_journeys))))
+    now = utcnow()
+    touched: set[int] = set()
+    for enrolment in enrolments:
+        journey = db.session.get(JourneyTemplate, enrolment.journey_id)
+        old_open = list(db.session.scalars(
+            select(Touchpoint.id).where(Touchpoint.enrolment_id == enrolment.id,
+                                        Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at >= now)))
+        if old_open:
+            cancel_open(Touchpoint.id.in_(old_open), reason="cadence_changed", now=now)
+        enrolment.status, enrolment.ended_at = EnrolmentStatus.ENDED, now
+        enrolment.end_reason = "One-on-one cadence changed: re-planned"
+        db.session.flush()
+        enrol_many([enrolment.employee_id], journey, actor_id=None, source=enrolment.source,
+                   enrolled_at=now, audit=False)
+        first_new = db.session.scalar(
+            select(Touchpoint.id).join(Enrolment, Enrolment.id == Touchpoint.enrolment_id)
+            .join(TouchpointTemplate, TouchpointTemplate.id == Touchpoint.template_id)
+            .where(Enrolment.employee_id == enrolment.employee_id,
+                   Enrolment.status == EnrolmentStatus.ACTIVE,
+                   Enrolment.journey_key == enrolment.journey_key,
+                   TouchpointTemplate.follows_cadence.is_(True), Touchpoint.status.in_(OPEN_STATUSES))
+            .order_by(Touchpoint.due_at).limit(1))
+        if first_new is not None and old_open:
+            db.session.execute(update(AgendaItem).where(AgendaItem.touchpoint_id.in_(old_open))
+                               .values(touchpoint_id=first_new).execution_options(synchronize_session=False))
+        touched.add(enrolment.employee_id)
+    return len(touched)
 
 
 # ---------------------------------------------------------------- buddies and mentors

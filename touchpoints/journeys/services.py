@@ -43,6 +43,7 @@ from touchpoints.journeys.lifecycle import (
     on_employee_created,
     record_due_starts,
     record_lifecycle_event,
+    set_one_on_one_cadence,
 )
 from touchpoints.journeys.outcomes import (
     LogAttempt,
@@ -107,6 +108,6 @@ __all__ = [
     "record_lifecycle_event", "register_log_check", "register_plan_check", "remove_agenda_item",
     "reschedule",
     "resolve_owner", "retire_journey", "revision_impact", "run_daily_journey_upkeep",
-    "save_private_note", "set_agenda_item_done", "start_revision", "update_draft", "versions_of",
-    "visible_touchpoints",
+    "save_private_note", "set_agenda_item_done", "set_one_on_one_cadence", "start_revision",
+    "update_draft", "versions_of", "visible_touchpoints",
 ]

@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from touchpoints.api.views import bp as api_bp
     from touchpoints.auth.views import bp as auth_bp
     from touchpoints.journeys.views import bp as journeys_bp
+    from touchpoints.nudges.views import bp as nudges_bp
     from touchpoints.people.views import bp as people_bp
     from touchpoints.policies.views import bp as policies_bp
     from touchpoints.surveys.views import bp as surveys_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(journeys_bp)
     app.register_blueprint(policies_bp)  # importing it registers the human-touch checks
+    app.register_blueprint(nudges_bp)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated, never cookie-authenticated

@@ -21,7 +21,8 @@ def serve_command(host: str, port: int) -> None:
     scheduler = start_embedded(app)
     click.echo(f"\nTouchpoints is running at http://{host}:{port}/")
     click.echo(demo_logins_text())
-    click.echo(f"Scheduler: embedded, {len(scheduler.get_jobs()) if scheduler else 0} job(s).")
+    click.echo(f"Scheduler: embedded, {len(scheduler.get_jobs())} job(s)." if scheduler else
+               "Scheduler: not embedded (SCHEDULER_EMBEDDED=1 embeds it; production runs `flask scheduler`).")
     click.echo("Press Ctrl+C to stop.\n")
     try:
         run_simple(host, port, app, threaded=True)
@@ -51,10 +52,11 @@ def register(app: Flask) -> None:
     """Attach every command to the app's CLI."""
     from touchpoints.api.cli import tokens_group
     from touchpoints.journeys.cli import journeys_group
+    from touchpoints.nudges.cli import nudges_group
     from touchpoints.people.cli import demo_command, people_group
     from touchpoints.policies.cli import policies_group
     from touchpoints.surveys.cli import surveys_group
 
     for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group,
-                    journeys_group, surveys_group, policies_group):
+                    journeys_group, surveys_group, policies_group, nudges_group):
         app.cli.add_command(command)

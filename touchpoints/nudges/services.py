@@ -526,7 +526,7 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
                 held[run.blocked_until.get("slack", now + PAUSED_RECHECK)].append(nudge.id)
                 continue
             pending = _Pending(nudge, DeliveryChannel.SLACK)
-            pending.item = compose.other_item(_facts(nudge, None, "UTC", run.settings, DeliveryChannel.SLACK))
+            pending.item = compose.other_item(facts_for(nudge, None, "UTC", run.settings, DeliveryChannel.SLACK))
             groups[("team", nudge.team_id, nudge.id)].append(pending)
             continue
         if employee is None or employee.is_deactivated:
@@ -567,7 +567,7 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
                 held[next_allowed_delivery(employee, tomorrow, kind, policies=quiet)].append(nudge.id)
                 continue
         pending = _Pending(nudge, channel, note=note)
-        facts = _facts(nudge, tp, employee.timezone, run.settings, channel)
+        facts = facts_for(nudge, tp, employee.timezone, run.settings, channel)
         if tp is not None:
             pending.item = compose.touchpoint_item(
                 facts, content_allowed=run.content_allowed(tp.kind, channel, employee),
@@ -607,7 +607,7 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     db.session.commit()
 
 
-def _facts(nudge: Nudge, tp: Touchpoint | None, tz: str, settings: NudgeSettings,
+def facts_for(nudge: Nudge, tp: Touchpoint | None, tz: str, settings: NudgeSettings,
            channel: DeliveryChannel) -> NudgeFacts:
     links: dict[str, str] = {}
     if tp is not None:

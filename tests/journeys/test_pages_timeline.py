@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from tests.factories import make_employee, make_manager
 from tests.journeys.pages import plan, reload, user_of
 from tests.querycount import count_queries
+from touchpoints.api.services import issue_token
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.lifecycle import record_lifecycle_event
@@ -86,6 +87,16 @@ def test_private_notes_are_read_only_by_their_author(client, login, org):
     assert "Manager-only thought 7731" in manager_sees and "Employee-only thought 4402" not in manager_sees
     assert "Employee-only thought 4402" in employee_sees and "Manager-only thought 7731" not in employee_sees
     assert "7731" not in hr_sees and "4402" not in hr_sees
+    # Nor does the API give them to anyone, their authors included.
+    for person in (org.manager, org.employee, org.hr):
+        token = issue_token(user_of(person), "privacy check", created_by=None).raw
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        for url in (f"/api/v1/touchpoints/{tp.id}", f"/api/v1/touchpoints?employee_id={org.employee.id}"):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200, (url, response.status_code)
+            body = response.get_data(as_text=True)
+            assert "7731" not in body and "4402" not in body
 
 
 def test_either_side_adds_talking_points_and_ticks_them_off(client, login, org):

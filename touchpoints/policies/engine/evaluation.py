@@ -163,9 +163,9 @@ class ComplianceReport:
         return len({v.employee_id for v in self.violations if v.policy_id == policy_id})
 
     def without_hr_only(self) -> ComplianceReport:
-        """The report with grievance-related findings left out (what a manager may see)."""
-        return ComplianceReport(self.now, self.policies, [v for v in self.violations if not v.hr_only],
-                                self.people, self.in_scope)
+        """The report with grievance-related findings and policies left out (what a manager may see)."""
+        return ComplianceReport(self.now, [p for p in self.policies if not p.scope.hr_only],
+                                [v for v in self.violations if not v.hr_only], self.people, self.in_scope)
 
     def restricted_to(self, employee_ids: set[int]) -> ComplianceReport:
         return ComplianceReport(self.now, self.policies,

@@ -81,3 +81,27 @@ def people(fake_slack: FakeSlack):
 
 def in_days(days: float, base: datetime = NOW) -> datetime:
     return base + timedelta(days=days)
+
+
+def activate_policy(**data) -> None:
+    """Create and activate a human-touch policy (data as in a policy file)."""
+    from touchpoints.policies.services import activate, create_policy
+
+    data.setdefault("severity", "block")
+    data.setdefault("scope", {})
+    data.setdefault("params", {})
+    activate(create_policy(data, actor_id=None), actor_id=None)
+    db.session.commit()
+
+
+def nudges(**where) -> list:
+    """Every nudge (optionally filtered by column values), oldest first, fresh from the database."""
+    from sqlalchemy import select
+
+    from touchpoints.nudges.models import Nudge
+
+    db.session.expire_all()
+    query = select(Nudge).order_by(Nudge.id)
+    for name, value in where.items():
+        query = query.where(getattr(Nudge, name) == value)
+    return list(db.session.scalars(query))

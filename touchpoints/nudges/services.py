@@ -162,8 +162,10 @@ def resume_channel(channel: DeliveryChannel, *, actor) -> None:
     if state is None or state.paused_at is None:
         return
     state.paused_at, state.pause_reason, state.resumed_by_id = None, "", actor.id
-    db.session.execute(update(Nudge).where(Nudge.channel == channel, Nudge.status.in_(DUE_STATUSES))
-                       .values(next_attempt_at=utcnow()).execution_options(synchronize_session=False))
+    now = utcnow()
+    db.session.execute(update(Nudge).where(Nudge.channel == channel, Nudge.status.in_(DUE_STATUSES),
+                                           Nudge.next_attempt_at > now)
+                       .values(next_attempt_at=now).execution_options(synchronize_session=False))
     record("nudges.channel_resumed", "channel", None, actor_id=actor.id, summary=f"{channel.label} resumed")
     db.session.commit()
 
@@ -416,8 +418,8 @@ def deliver(*, now: datetime | None = None, settings: NudgeSettings | None = Non
             if not ids:
                 break
             taken += len(ids)
+            # Flat memory: the session holds its objects weakly, and nothing here keeps a finished batch.
             _deliver_batch(ids, run, report)
-            db.session.expunge_all()  # flat memory: nothing of a finished batch stays in the session
     finally:
         run.close()
         db.session.commit()
@@ -647,6 +649,7 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
     channel = group[0].channel
     nudge = group[0].nudge
     message = compose.compose([p.item for p in group if p.item is not None])
+    attempts = max(p.nudge.attempts for p in group) + 1  # read before the commit below expires the rows
     # Committed before the request leaves: if this process dies now, the row says "may have been sent".
     db.session.execute(update(Nudge).where(Nudge.id.in_(ids))
                        .values(send_started_at=now, attempts=Nudge.attempts + 1, channel=channel)
@@ -654,7 +657,6 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
     db.session.commit()
     result = _send(message, group, run)
     _learn(nudge, result, run)
-    attempts = nudge.attempts + 1
     verdict = result.verdict
     if verdict is Verdict.SENT:
         _record_sent(group, result.external_ref, now, note=group[0].note)

@@ -54,8 +54,9 @@ def slack_interactions():
         return jsonify(error="Slack interactivity is not set up (SLACK_SIGNING_SECRET)."), 503
     body = request.get_data(cache=True, as_text=True)
     verifier = SignatureVerifier(settings.slack_signing_secret)
-    if not verifier.is_valid(body, request.headers.get("X-Slack-Request-Timestamp", ""),
-                             request.headers.get("X-Slack-Signature", "")):
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not timestamp.isdigit() or not signature or not verifier.is_valid(body, timestamp, signature):
         return jsonify(error="invalid or stale signature"), 401
     try:
         payload = json.loads(request.form.get("payload", ""))

@@ -1,0 +1,98 @@
+"""Real scheduler processes against one database: killed in the middle of a delivery run and
+restarted (nothing lost, nothing sent twice, the one in flight marked unknown), and two delivery
+processes draining one queue on PostgreSQL without sending anything twice."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.factories import make_employee
+from tests.nudges.conftest import nudges
+from touchpoints.extensions import db
+from touchpoints.nudges.models import NudgeKind, NudgeStatus
+from touchpoints.nudges.services import enqueue
+from touchpoints.people.models import Channel
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = """
+import sys
+from touchpoints import create_app
+from touchpoints.config import TestConfig
+from touchpoints.nudges.services import deliver
+app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=sys.argv[1])
+with app.app_context():
+    print(deliver().summary(), flush=True)
+"""
+
+
+def _delivery_process(database_url: str, wired_config: dict, **extra) -> subprocess.Popen:
+    env = {**os.environ, **{k: str(v) for k, v in wired_config.items()}, "TOUCHPOINTS_ENV": "testing",
+           "NUDGE_LEASE_SECONDS": "3", **{k: str(v) for k, v in extra.items()}}
+    return subprocess.Popen([sys.executable, "-c", DRIVER, database_url], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _people_on_slack(fake_slack, count: int):
+    people = []
+    for i in range(count):
+        person = make_employee(f"Owner {i}", password=None, preferred_channel=Channel.SLACK)
+        fake_slack.add_user(person.email, f"U{person.id:07d}")
+        people.append(person)
+    for person in people:
+        enqueue(dedup_key=f"proc:{person.id}", kind=NudgeKind.REMINDER, recipient=person,
+                payload={"headline": f"Hello {person.full_name}"})
+    db.session.commit()
+    return people
+
+
+def _channels_posted(fake_slack) -> list[str]:
+    return [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")]
+
+
+def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, database_url, wired_config,
+                                                                           fake_slack):
+    _people_on_slack(fake_slack, 5)
+    fake_slack.then("chat.postMessage")
+    fake_slack.then("chat.postMessage")
+    held = fake_slack.then("chat.postMessage", hold=__import__("threading").Event())
+    process = _delivery_process(database_url, wired_config)
+    try:
+        assert fake_slack.state.holding.wait(60), process.stderr.read() if process.poll() is not None else "no send"
+        process.send_signal(signal.SIGKILL)  # killed while the third message is in flight
+        process.wait(10)
+    finally:
+        held.hold.set()
+        if process.poll() is None:
+            process.kill()
+    assert len(_channels_posted(fake_slack)) == 3
+    time.sleep(3.5)  # the dead run's lease runs out
+    restarted = _delivery_process(database_url, wired_config)
+    out, err = restarted.communicate(timeout=120)
+    assert restarted.returncode == 0, err
+    posted = _channels_posted(fake_slack)
+    assert len(posted) == 5 and len(set(posted)) == 5  # every person once, no one twice
+    states = [n.status for n in nudges()]
+    assert states.count(NudgeStatus.SENT) == 4 and states.count(NudgeStatus.UNKNOWN) == 1
+    assert states[2] is NudgeStatus.UNKNOWN  # the one in flight: a person decides, it is not resent
+    assert "1 recovered unknown" in out and "2 sent" in out
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_url, wired_config, fake_slack):
+    _people_on_slack(fake_slack, 120)
+    first = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
+    second = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
+    outputs = [p.communicate(timeout=180) for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, outputs
+    posted = _channels_posted(fake_slack)
+    assert len(posted) == 120 and len(set(posted)) == 120
+    assert {n.status for n in nudges()} == {NudgeStatus.SENT}
+    sent_by = [int(out.split(" sent")[0].split()[-1]) if " sent" in out else 0 for out, _ in outputs]
+    assert sum(sent_by) == 120 and min(sent_by) > 0, outputs  # both did a share of the work

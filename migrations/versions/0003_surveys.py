@@ -164,8 +164,12 @@ def upgrade():
     sa.Column('pattern', sa.String(length=3), nullable=False),
     sa.Column('invited', sa.Integer(), nullable=False),
     sa.Column('respondents', sa.Integer(), nullable=False),
-    sa.Column('question_counts', sa.JSON(), nullable=False),
     sa.Column('stats', sa.JSON(), nullable=False),
+    sa.Column('refusal', sa.String(length=20), nullable=False),
+    sa.Column('refusal_parent', sa.String(length=60), nullable=False),
+    sa.Column('comment_refusal', sa.String(length=20), nullable=False),
+    sa.Column('comment_refusal_parent', sa.String(length=60), nullable=False),
+    sa.Column('question_refusals', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['survey_rounds.id'], name=op.f('fk_survey_result_cells_round_id_survey_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'team', 'stage', 'tenure', name=op.f('pk_survey_result_cells'))
     )

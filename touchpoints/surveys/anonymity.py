@@ -13,21 +13,23 @@ Rules, enforced here and tested here:
 - Several rounds combine only where each round could be shown on its own, so "these rounds
   minus that round" reveals nothing.
 - Managers read only their own teams' aggregates and cannot filter (or export) comments.
+
+When a round closes, `judge_round` applies these rules to every group of the whole round at once
+and the verdicts are stored with the round's result cells (a closed round never changes). Reading
+then costs one query for the groups on screen, whatever the size of the company.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from touchpoints.extensions import db
 from touchpoints.people.access import report_ids_query
 from touchpoints.people.models import Employee, LifecycleStatus, Team
-from touchpoints.surveys.cube import ALL, DIMENSIONS, LETTERS, NONE, Node, pattern_of
 from touchpoints.surveys.models import (
     AGREEMENT_LABELS,
     COMMENT_MIN_GROUP_SIZE,
@@ -41,12 +43,32 @@ from touchpoints.surveys.models import (
     TenureBand,
 )
 
+ALL = "*"
+NONE = "-"
+DIMENSIONS = ("team", "stage", "tenure")
+LETTERS = ("t", "s", "b")
+Node = tuple[str, str, str]
 DIMENSION_LABELS = {"team": "Team", "stage": "Lifecycle stage", "tenure": "Tenure"}
 NONE_LABELS = {"team": "Other teams (each too small to report) or no team",
                "stage": "Other stages (each too small to report)",
                "tenure": "Other tenure (too small to report, or no start date)"}
 RESPONSE_COLUMNS = {"team": SurveyResponse.team_id, "stage": SurveyResponse.stage,
                     "tenure": SurveyResponse.tenure_band}
+CELL_COLUMNS = (SurveyResultCell.team, SurveyResultCell.stage, SurveyResultCell.tenure)
+
+
+def pattern_of(node: Node) -> str:
+    """The letters of a node's concrete dimensions ("" for everyone, "ts" for team and stage)."""
+    return "".join(letter for letter, value in zip(LETTERS, node, strict=True) if value != ALL)
+
+
+def node_key(node: Node | None) -> str:
+    """A node as stored text, e.g. "12|active|*"."""
+    return "|".join(node) if node else ""
+
+
+def node_from_key(key: str) -> Node | None:
+    return tuple(key.split("|")) if key else None  # type: ignore[return-value]
 
 
 class ResultsUnavailable(Exception):
@@ -117,7 +139,11 @@ def scope_for(user) -> Scope:
 
 
 def _parent(node: Node, dim: int) -> Node:
-    return tuple(ALL if i == dim else v for i, v in enumerate(node))  # type: ignore[return-value]
+    if dim == 0:
+        return (ALL, node[1], node[2])
+    if dim == 1:
+        return (node[0], ALL, node[2])
+    return (node[0], node[1], ALL)
 
 
 @dataclass(frozen=True)
@@ -175,6 +201,50 @@ class Lattice:
             if self.verdict(_parent(node, dim)) is not None:
                 return _Reason("wider_group_hidden", _parent(node, dim))
         return None
+
+
+@dataclass(frozen=True)
+class CellVerdicts:
+    """What may show of one group of a closed round: scores, comments, and questions apart."""
+
+    refusal: _Reason | None
+    comment_refusal: _Reason | None
+    question_refusals: dict[str, _Reason]
+
+
+def judge_round(respondents: Mapping[Node, int], question_counts: Mapping[Node, Mapping[str, int]],
+                k: int) -> dict[Node, CellVerdicts]:
+    """Every group of a round judged against the whole round: done once, when the round closes.
+
+    question_counts holds, per group, the answer counts of questions not everyone was asked
+    (new-hire questions); those questions get rules of their own over their own counts.
+    """
+    scores = Lattice(respondents, k)
+    remarks = Lattice(respondents, max(k, COMMENT_MIN_GROUP_SIZE))
+    special = sorted({qid for counts in question_counts.values() for qid in counts})
+    per_question = {qid: Lattice({node: question_counts.get(node, {}).get(qid, n)
+                                  for node, n in respondents.items()}, k) for qid in special}
+    verdicts = {}
+    for node in respondents:
+        hidden = {qid: reason for qid, lattice in per_question.items()
+                  if (reason := lattice.verdict(node)) is not None}
+        verdicts[node] = CellVerdicts(scores.verdict(node), remarks.verdict(node), hidden)
+    return verdicts
+
+
+def verdict_columns(verdicts: CellVerdicts) -> dict[str, Any]:
+    """The stored form of a group's verdicts (result-cell columns)."""
+    def code(reason: _Reason | None) -> str:
+        return reason.code if reason else ""
+
+    def parent(reason: _Reason | None) -> str:
+        return node_key(reason.parent) if reason else ""
+
+    return {"refusal": code(verdicts.refusal), "refusal_parent": parent(verdicts.refusal),
+            "comment_refusal": code(verdicts.comment_refusal),
+            "comment_refusal_parent": parent(verdicts.comment_refusal),
+            "question_refusals": {qid: [r.code, node_key(r.parent)]
+                                  for qid, r in verdicts.question_refusals.items()}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,13 +343,16 @@ class Comments:
 
 
 # ---------------------------------------------------------------------------------------------
-# Labels
+# Labels and explanations
 
 
 class Labels:
-    """Readable names for groups; team names are loaded once per request."""
+    """Readable names for groups; team names are loaded once (or handed over by the caller)."""
 
-    def __init__(self, team_ids: Iterable[str]):
+    def __init__(self, team_ids: Iterable[str] = (), team_names: Mapping[int, str] | None = None):
+        if team_names is not None:
+            self.teams = dict(team_names)
+            return
         ids = {int(t) for t in team_ids if t not in (ALL, NONE)}
         self.teams = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()) \
             if ids else {}
@@ -295,24 +368,25 @@ class Labels:
 
     def node(self, node: Node) -> str:
         parts = [self.value(dim, v) for dim, v in zip(DIMENSIONS, node, strict=True) if v != ALL]
-        return " · ".join(parts) if parts else "Everyone"
+        return " · ".join(parts) if parts else "Everyone asked"
 
 
-def _refusal(reason: _Reason, node: Node, labels: Labels, k: int, *, question: bool = False) -> Refusal:
+def _refusal(code: str, parent: Node | None, node: Node, labels: Labels, k: int, *,
+             question: bool = False) -> Refusal:
     name = labels.node(node)
-    if reason.code == "too_few":
+    if code == "too_few":
         if question:
             return Refusal("too_few", f"Fewer than {k} people in {name} were asked or answered this "
                                       "question, so it stays hidden to protect their anonymity.")
         return Refusal("too_few", f"Fewer than {k} people answered in {name}, so its results stay "
                                   "hidden to protect their anonymity.")
-    parent = labels.node(reason.parent) if reason.parent else "the wider group"
-    if reason.code == "wider_group_hidden":
+    wider = labels.node(parent) if parent else "the wider group"
+    if code == "wider_group_hidden":
         return Refusal("wider_group_hidden",
-                       f"{name} is hidden because its wider group ({parent}) is hidden to protect a "
+                       f"{name} is hidden because its wider group ({wider}) is hidden to protect a "
                        "smaller group, and showing this part would give that group away.")
     return Refusal("difference",
-                   f"{name} is hidden: set against {parent} and its other groups, it would reveal "
+                   f"{name} is hidden: set against {wider} and its other groups, it would reveal "
                    f"the answers of fewer than {k} people by subtraction.")
 
 
@@ -368,139 +442,110 @@ def _node_of(filters: Mapping[str, str]) -> Node:
     return tuple(filters.get(dim, ALL) for dim in DIMENSIONS)  # type: ignore[return-value]
 
 
-def _patterns(dims: Iterable[str]) -> list[str]:
-    letters = [LETTERS[DIMENSIONS.index(d)] for d in DIMENSIONS if d in set(dims)]
-    return ["".join(combo) for n in range(len(letters) + 1) for combo in combinations(letters, n)]
+@dataclass
+class ReadCache:
+    """What one request reads once and reuses: team names and questions by version."""
+
+    team_names: dict[int, str] | None = None
+    questions: dict[int, list[SurveyQuestion]] = field(default_factory=dict)
+
+    def labels(self, team_ids: Iterable[str]) -> Labels:
+        if self.team_names is None:
+            return Labels(team_ids)
+        return Labels(team_names=self.team_names)
+
+    def questions_by_round(self, rounds: Sequence[SurveyRound]) -> dict[int, list[SurveyQuestion]]:
+        missing = {r.version_id for r in rounds} - set(self.questions)
+        if missing:
+            for vid in missing:
+                self.questions[vid] = []
+            for q in db.session.scalars(select(SurveyQuestion).where(SurveyQuestion.version_id.in_(missing))
+                                        .order_by(SurveyQuestion.version_id, SurveyQuestion.position)):
+                self.questions[q.version_id].append(q)
+        return {r.id: self.questions[r.version_id] for r in rounds}
 
 
 @dataclass
-class _RoundCounts:
-    respondents: dict[Node, int] = field(default_factory=dict)
-    invited: dict[Node, int] = field(default_factory=dict)
-    question_counts: dict[Node, dict[str, int]] = field(default_factory=dict)
+class _Cell:
+    round: SurveyRound
+    invited: int
+    respondents: int
+    refusal: tuple[str, Node | None] | None
+    comment_refusal: tuple[str, Node | None] | None
+    question_refusals: dict[str, tuple[str, Node | None]]
+    stats: dict[str, Any]
 
 
-def _load_counts(rounds: Sequence[SurveyRound], dims: Iterable[str]) -> dict[int, _RoundCounts]:
-    """The counts of every group the rules need (all combinations of the dimensions in play)."""
-    out = {r.id: _RoundCounts() for r in rounds}
-    rows = db.session.execute(
-        select(SurveyResultCell.round_id, SurveyResultCell.team, SurveyResultCell.stage,
-               SurveyResultCell.tenure, SurveyResultCell.respondents, SurveyResultCell.invited,
-               SurveyResultCell.question_counts)
-        .where(SurveyResultCell.round_id.in_([r.id for r in rounds]),
-               SurveyResultCell.pattern.in_(_patterns(dims)))
-    ).all()
-    for round_id, team, stage, tenure, respondents, invited, counts in rows:
-        node = (team, stage, tenure)
-        bucket = out[round_id]
-        bucket.respondents[node] = respondents
-        bucket.invited[node] = invited
-        if counts:
-            bucket.question_counts[node] = counts
-    return out
+def _stored(code: str, parent: str) -> tuple[str, Node | None] | None:
+    return (code, node_from_key(parent)) if code else None
 
 
-class _Judge:
-    """The rules for a set of rounds: respondent lattices plus per-question ones where counts differ."""
+def _load_cells(rounds: Sequence[SurveyRound], slice_node: Node,
+                breakdown: str | None) -> dict[Node, dict[int, _Cell]]:
+    """The stored groups of a slice (and of its breakdown) in the given rounds: one query."""
+    patterns = {pattern_of(slice_node)}
+    if breakdown:
+        b = DIMENSIONS.index(breakdown)
+        patterns.add("".join(letter for i, letter in enumerate(LETTERS) if i == b or slice_node[i] != ALL))
+    conditions = [SurveyResultCell.round_id.in_([r.id for r in rounds]),
+                  SurveyResultCell.pattern.in_(patterns)]
+    for dim, column in enumerate(CELL_COLUMNS):
+        if breakdown != DIMENSIONS[dim]:
+            conditions.append(column == slice_node[dim])
+    rows = db.session.execute(select(
+        SurveyResultCell.round_id, *CELL_COLUMNS, SurveyResultCell.invited, SurveyResultCell.respondents,
+        SurveyResultCell.refusal, SurveyResultCell.refusal_parent, SurveyResultCell.comment_refusal,
+        SurveyResultCell.comment_refusal_parent, SurveyResultCell.question_refusals, SurveyResultCell.stats,
+    ).where(and_(*conditions)))
+    by_id = {r.id: r for r in rounds}
+    cells: dict[Node, dict[int, _Cell]] = defaultdict(dict)
+    for row in rows:
+        hidden_questions = {qid: (code, node_from_key(parent))
+                            for qid, (code, parent) in (row.question_refusals or {}).items()}
+        cells[(row.team, row.stage, row.tenure)][row.round_id] = _Cell(
+            by_id[row.round_id], row.invited, row.respondents, _stored(row.refusal, row.refusal_parent),
+            _stored(row.comment_refusal, row.comment_refusal_parent), hidden_questions, row.stats or {})
+    return cells
 
-    def __init__(self, rounds: Sequence[SurveyRound], counts: dict[int, _RoundCounts], labels: Labels,
-                 *, k_override: int | None = None,
-                 questions: dict[int, list[SurveyQuestion]] | None = None):
-        self.rounds = list(rounds)
-        self.counts = counts
-        self.labels = labels
-        self.k = {r.id: max(k_override or 0, r.min_group_size) for r in rounds}
-        self.lattices = {r.id: Lattice(counts[r.id].respondents, self.k[r.id]) for r in rounds}
-        self._question_lattices: dict[tuple[int, str], Lattice] = {}
-        # Combined rounds may use different versions: a question is the same one by its key.
-        self._key_of: dict[str, str] = {}
-        self._ids_by_key: dict[int, dict[str, str]] = {}
-        for round_id, qs in (questions or {}).items():
-            self._ids_by_key[round_id] = {q.key: str(q.id) for q in qs}
-            self._key_of.update({str(q.id): q.key for q in qs})
 
-    def _round_qid(self, round_id: int, qid: str) -> str | None:
-        if round_id not in self._ids_by_key or qid not in self._key_of:
-            return qid
-        return self._ids_by_key[round_id].get(self._key_of[qid])
+def _combined_refusal(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound], labels: Labels, *,
+                      comments: bool = False) -> Refusal | None:
+    """One verdict across rounds: each round with answers in the group must be showable alone."""
+    def k_of(r: SurveyRound) -> int:
+        return max(r.min_group_size, COMMENT_MIN_GROUP_SIZE) if comments else r.min_group_size
 
-    @property
-    def threshold(self) -> int:
-        return max(self.k.values())
-
-    def _question_lattice(self, round_id: int, qid: str) -> Lattice:
-        key = (round_id, qid)
-        if key not in self._question_lattices:
-            data = self.counts[round_id]
-            if not any(qid in c for c in data.question_counts.values()):
-                self._question_lattices[key] = self.lattices[round_id]
-            else:
-                self._question_lattices[key] = Lattice(
-                    {node: data.question_counts.get(node, {}).get(qid, n)
-                     for node, n in data.respondents.items()}, self.k[round_id])
-        return self._question_lattices[key]
-
-    def refusal(self, node: Node, qid: str | None = None) -> Refusal | None:
-        """None when the node (or one question of it) may show across all the rounds."""
-        lattices = {}
-        for r in self.rounds:
-            round_qid = self._round_qid(r.id, qid) if qid else None
-            if qid and round_qid is None:
-                lattices[r.id] = Lattice({}, self.k[r.id])  # the question was not asked that round
-            else:
-                lattices[r.id] = self._question_lattice(r.id, round_qid) if round_qid else self.lattices[r.id]
-        present = [r for r in self.rounds if lattices[r.id].count(node) > 0]
-        if not present:
-            return _refusal(_Reason("too_few"), node, self.labels, self.threshold, question=bool(qid))
-        if len(self.rounds) == 1:
-            reason = lattices[present[0].id].verdict(node)
-            return _refusal(reason, node, self.labels, self.k[present[0].id], question=bool(qid)) \
-                if reason else None
-        for r in present:
-            if lattices[r.id].verdict(node) is not None:
-                return Refusal("round_difference",
-                               f"{r.label} cannot be shown on its own for {self.labels.node(node)}, so it "
-                               "is not combined with other rounds either: subtracting them would "
-                               "reveal it.")
+    present = [cells[r.id] for r in rounds if r.id in cells and cells[r.id].respondents > 0]
+    if not present:
+        return _refusal("too_few", None, node, labels, max(k_of(r) for r in rounds))
+    hidden = [c for c in present if (c.comment_refusal if comments else c.refusal) is not None]
+    if not hidden:
         return None
-
-    def respondents(self, node: Node) -> int:
-        return sum(self.counts[r.id].respondents.get(node, 0) for r in self.rounds)
-
-    def invited(self, node: Node) -> int:
-        return sum(self.counts[r.id].invited.get(node, 0) for r in self.rounds)
-
-
-def _questions_by_round(rounds: Sequence[SurveyRound]) -> dict[int, list[SurveyQuestion]]:
-    version_ids = {r.version_id for r in rounds}
-    questions = db.session.scalars(select(SurveyQuestion).where(SurveyQuestion.version_id.in_(version_ids))
-                                   .order_by(SurveyQuestion.version_id, SurveyQuestion.position)).all()
-    by_version: dict[int, list[SurveyQuestion]] = defaultdict(list)
-    for q in questions:
-        by_version[q.version_id].append(q)
-    return {r.id: by_version[r.version_id] for r in rounds}
+    cell = hidden[0]
+    if len(rounds) == 1:
+        code, parent = cell.comment_refusal if comments else cell.refusal  # type: ignore[misc]
+        return _refusal(code, parent, node, labels, k_of(cell.round))
+    return Refusal("round_difference",
+                   f"{cell.round.label} cannot be shown on its own for {labels.node(node)}, so it is not "
+                   "combined with other rounds either: subtracting them would reveal it.")
 
 
-def _load_stats(rounds: Sequence[SurveyRound], nodes: Iterable[Node]) -> dict[tuple[int, Node], dict]:
-    """The aggregates of the given nodes in the given rounds, in one query."""
-    nodes = set(nodes)
-    if not nodes:
-        return {}
-    patterns = {pattern_of(n) for n in nodes}
-    query = select(SurveyResultCell.round_id, SurveyResultCell.team, SurveyResultCell.stage,
-                   SurveyResultCell.tenure, SurveyResultCell.stats).where(
-        SurveyResultCell.round_id.in_([r.id for r in rounds]), SurveyResultCell.pattern.in_(patterns))
-    columns = (SurveyResultCell.team, SurveyResultCell.stage, SurveyResultCell.tenure)
-    for dim, column in enumerate(columns):
-        values = {n[dim] for n in nodes}
-        if ALL not in values:
-            query = query.where(column.in_(values))
-        elif len(values) == 2:
-            # Either everyone or one value: e.g. a team's slice and its breakdown by stage.
-            (value,) = values - {ALL}
-            query = query.where(or_(column == ALL, column == value))
-    return {(round_id, (t, s, b)): stats for round_id, t, s, b, stats in db.session.execute(query)
-            if (t, s, b) in nodes}
+def _question_refusal(node: Node, question: SurveyQuestion, cells: dict[int, _Cell],
+                      rounds: Sequence[SurveyRound], keyed: dict[int, dict[str, str]],
+                      labels: Labels) -> Refusal | None:
+    """A question not everyone was asked (new hires) has its own verdict in each round."""
+    hidden = []
+    for r in rounds:
+        qid = keyed[r.id].get(question.key)
+        if qid and r.id in cells and qid in cells[r.id].question_refusals:
+            hidden.append((r, cells[r.id].question_refusals[qid]))
+    if not hidden:
+        return None
+    round_, (code, parent) = hidden[0]
+    if len(rounds) == 1:
+        return _refusal(code, parent, node, labels, round_.min_group_size, question=True)
+    return Refusal("round_difference",
+                   f"{round_.label} cannot show this question on its own for {labels.node(node)}, so it "
+                   "is not combined with other rounds either.")
 
 
 def _merge(stats_list: Iterable[dict]) -> dict[str, dict[str, Any]]:
@@ -551,26 +596,44 @@ def _question_result(question: SurveyQuestion, entry: dict[str, Any] | None,
     return result
 
 
-def _group(node: Node, judge: _Judge, questions: list[SurveyQuestion],
-           stats: dict[str, dict[str, Any]] | None) -> GroupResult:
-    group = GroupResult(node, judge.labels.node(node), judge.invited(node), judge.respondents(node),
-                        refusal=judge.refusal(node))
+def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
+           questions: list[SurveyQuestion], by_round: dict[int, list[SurveyQuestion]], labels: Labels,
+           *, light: bool = False) -> GroupResult:
+    """One group's figures across rounds (questions matched by key); light: connection and eNPS only."""
+    group = GroupResult(node, labels.node(node), sum(c.invited for c in cells.values()),
+                        sum(c.respondents for c in cells.values()))
+    group.refusal = _combined_refusal(node, cells, rounds, labels)
     if group.refusal is not None:
         return group
-    stats = stats or {}
-    connection_sum = connection_n = 0
+    # Each round's question ids, matched to the shown questions by key.
+    keyed = {r.id: {q.key: str(q.id) for q in by_round[r.id]} for r in rounds}
+    if len(rounds) == 1:
+        stats = cells[rounds[0].id].stats
+    else:
+        wanted = {q.key: str(q.id) for q in questions}
+        per_round = []
+        for r in rounds:
+            if r.id in cells:
+                key_of = {qid: key for key, qid in keyed[r.id].items()}
+                per_round.append({wanted[key_of[qid]]: entry for qid, entry in cells[r.id].stats.items()
+                                  if key_of.get(qid) in wanted})
+        stats = _merge(per_round)
+    connection_sum = connection_n = 0.0
     connection_complete = True
     for question in questions:
-        qid = str(question.id)
-        refusal = None if question.kind is QuestionKind.SHORT_TEXT else judge.refusal(node, qid)
-        result = _question_result(question, stats.get(qid), refusal)
+        if light and not (question.counts_toward_connection or question.kind is QuestionKind.ENPS):
+            continue
+        refusal = None if question.kind is QuestionKind.SHORT_TEXT \
+            else _question_refusal(node, question, cells, rounds, keyed, labels)
+        result = _question_result(question, stats.get(str(question.id)), refusal)
         group.questions.append(result)
         if question.kind is QuestionKind.SHORT_TEXT:
             group.comments += result.n
         if question.counts_toward_connection:
+            answered = sum(b.count for b in result.buckets)
             if result.shown and result.mean is not None:
-                connection_sum += result.mean * sum(b.count for b in result.buckets)
-                connection_n += sum(b.count for b in result.buckets)
+                connection_sum += result.mean * answered
+                connection_n += answered
             else:
                 connection_complete = False
         if question.kind is QuestionKind.ENPS and group.enps is None and result.enps is not None:
@@ -591,132 +654,109 @@ def _scope_refusal(scope: Scope, filters: Mapping[str, str], breakdown: str | No
     return Refusal("not_in_scope", "You can see results for the teams you lead: choose one of them.")
 
 
-def _merge_by_key(questions: list[SurveyQuestion], by_round: dict[int, list[SurveyQuestion]],
-                  stats: dict[tuple[int, Node], dict], node: Node, rounds: Sequence[SurveyRound]) -> dict:
-    """Stats of one node summed across rounds, matched by question key and keyed by the shown ids."""
-    wanted = {q.key: str(q.id) for q in questions}
-    per_round = []
-    for r in rounds:
-        ids = {str(q.id): q.key for q in by_round[r.id]}
-        raw = stats.get((r.id, node), {})
-        per_round.append({wanted[ids[qid]]: entry for qid, entry in raw.items()
-                          if qid in ids and ids[qid] in wanted})
-    return _merge(per_round)
-
-
 def group_results(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, str] | None = None,
-                  breakdown: str | None = None) -> Results:
+                  breakdown: str | None = None, cache: ReadCache | None = None) -> Results:
     """A slice of one or more closed rounds, optionally broken down, with every rule applied."""
     _check_rounds(rounds)
     clean, breakdown = validate_request(filters, breakdown)
+    cache = cache or ReadCache()
     rounds = sorted(rounds, key=lambda r: r.sequence)
-    dims = set(clean) | ({breakdown} if breakdown else set())
-    counts = _load_counts(rounds, dims)
-    all_nodes = {node for c in counts.values() for node in c.respondents}
-    labels = Labels({node[0] for node in all_nodes} | {clean.get("team", ALL)})
-    by_round = _questions_by_round(rounds)
-    questions = by_round[rounds[-1].id]
-    judge = _Judge(rounds, counts, labels, questions=by_round)
+    threshold = max(r.min_group_size for r in rounds)
     slice_node = _node_of(clean)
-
     scope_refusal = _scope_refusal(scope, clean, breakdown)
+    if scope_refusal is not None:
+        labels = cache.labels([slice_node[0]])
+        return Results(list(rounds), clean, breakdown,
+                       GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=scope_refusal), [],
+                       threshold)
+    cells = _load_cells(rounds, slice_node, breakdown)
+    labels = cache.labels({node[0] for node in cells} | {slice_node[0]})
+    by_round = cache.questions_by_round(rounds)
+    questions = by_round[rounds[-1].id]
     children: list[Node] = []
     if breakdown:
         b = DIMENSIONS.index(breakdown)
-        children = sorted(
-            {n for n in all_nodes if n[b] not in (ALL,) and _parent(n, b) == slice_node and scope.allows(n)},
-            key=lambda n: (n[b] == NONE, labels.value(breakdown, n[b])))
-    slice_shown = scope_refusal is None and judge.refusal(slice_node) is None
-    wanted = ([slice_node] if slice_shown and (scope.sees_everything or "team" in clean) else []) + [
-        n for n in children if judge.refusal(n) is None]
-    stats = _load_stats(rounds, wanted) if scope_refusal is None else {}
-
-    def build(node: Node) -> GroupResult:
-        return _group(node, judge, questions, _merge_by_key(questions, by_round, stats, node, rounds))
-
-    if scope_refusal is not None:
-        slice_group = GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=scope_refusal)
-        groups: list[GroupResult] = []
-    else:
-        slice_group = build(slice_node)
-        if not scope.allows(slice_node):
-            # A manager breaking down by team does not see the company as a whole.
-            slice_group = GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=Refusal(
-                "not_in_scope", "Results for everyone are for HR partners; your teams are below."))
-        groups = [build(n) for n in children]
-    return Results(list(rounds), clean, breakdown, slice_group, groups, judge.threshold)
+        children = sorted((n for n in cells if n[b] != ALL and scope.allows(n)),
+                          key=lambda n: (n[b] == NONE, labels.value(breakdown, n[b])))
+    slice_group = _group(slice_node, cells.get(slice_node, {}), rounds, questions, by_round, labels)
+    if not scope.allows(slice_node):
+        # A manager breaking down by team does not see the company as a whole.
+        slice_group = GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=Refusal(
+            "not_in_scope", "Results for everyone are for HR partners; your teams are below."))
+    groups = [_group(n, cells[n], rounds, questions, by_round, labels) for n in children]
+    return Results(list(rounds), clean, breakdown, slice_group, groups, threshold)
 
 
-def trend(rounds: Sequence[SurveyRound], scope: Scope, *,
-          filters: Mapping[str, str] | None = None) -> list[TrendPoint]:
+def trend(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, str] | None = None,
+          cache: ReadCache | None = None) -> list[TrendPoint]:
     """One slice across many closed rounds, each round judged on its own (oldest first)."""
     clean, _ = validate_request(filters, None)
+    cache = cache or ReadCache()
     rounds = sorted((r for r in rounds if r.status is RoundStatus.CLOSED and r.results_built_at),
                     key=lambda r: r.sequence)
     if not rounds:
         return []
     node = _node_of(clean)
+    labels = cache.labels([node[0]])
     refusal = _scope_refusal(scope, clean, None)
     if refusal is None and not scope.allows(node):
         refusal = Refusal("not_in_scope", "You can see results for the teams you lead: choose one of them.")
-    counts = _load_counts(rounds, clean)
-    labels = Labels({clean.get("team", ALL)})
-    by_round = _questions_by_round(rounds)
-    judges = {r.id: _Judge([r], counts, labels, questions={r.id: by_round[r.id]}) for r in rounds}
-    shown = [r for r in rounds if refusal is None and judges[r.id].refusal(node) is None]
-    stats = _load_stats(shown, [node])
-    points = []
-    for r in rounds:
-        if refusal is not None:
-            group = GroupResult(node, labels.node(node), 0, 0, refusal=refusal)
-        else:
-            group = _group(node, judges[r.id], by_round[r.id], stats.get((r.id, node)))
-        points.append(TrendPoint(r, group))
-    return points
+    if refusal is not None:
+        return [TrendPoint(r, GroupResult(node, labels.node(node), 0, 0, refusal=refusal)) for r in rounds]
+    cells = _load_cells(rounds, node, None).get(node, {})
+    by_round = cache.questions_by_round(rounds)
+    return [TrendPoint(r, _group(node, {r.id: cells[r.id]} if r.id in cells else {}, [r], by_round[r.id],
+                                 by_round, labels, light=True))
+            for r in rounds]
 
 
 def comments(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, str] | None = None,
-             limit: int = 100, offset: int = 0) -> Comments:
+             limit: int = 100, offset: int = 0, cache: ReadCache | None = None) -> Comments:
     """Short-text answers of a slice, from 10 respondents, in a fixed shuffled order, by round."""
     _check_rounds(rounds)
     clean, _ = validate_request(filters, None)
+    cache = cache or ReadCache()
     rounds = sorted(rounds, key=lambda r: r.sequence)
     if not scope.may_filter_comments and set(clean) - {"team"}:
         return Comments(Refusal("comments_not_filterable",
                                 "Comments show for a whole team only: filtering them by stage or tenure "
                                 "could single people out."), [], 0)
-    refusal = _scope_refusal(scope, clean, None)
     node = _node_of(clean)
+    refusal = _scope_refusal(scope, clean, None)
     if refusal is None and not scope.allows(node):
         refusal = Refusal("not_in_scope", "You can see comments for the teams you lead: choose one of them.")
     if refusal is not None:
         return Comments(refusal, [], 0)
-    counts = _load_counts(rounds, clean)
-    labels = Labels({clean.get("team", ALL)})
-    judge = _Judge(rounds, counts, labels, k_override=COMMENT_MIN_GROUP_SIZE)
-    refusal = judge.refusal(node)
+    cells = _load_cells(rounds, node, None).get(node, {})
+    labels = cache.labels([node[0]])
+    refusal = _combined_refusal(node, cells, rounds, labels, comments=True)
     if refusal is not None:
         if refusal.code == "too_few":
-            refusal = Refusal("too_few", f"Comments show only where at least {judge.threshold} people "
+            k = max(max(r.min_group_size, COMMENT_MIN_GROUP_SIZE) for r in rounds)
+            refusal = Refusal("too_few", f"Comments show only where at least {k} people "
                                          f"answered; {labels.node(node)} has fewer.")
         return Comments(refusal, [], 0)
+    by_round = cache.questions_by_round(rounds)
+    text_ids = {str(q.id) for qs in by_round.values() for q in qs if q.kind is QuestionKind.SHORT_TEXT}
+    total = sum(entry.get("n", 0) for cell in cells.values() for qid, entry in cell.stats.items()
+                if qid in text_ids)
     conditions = [SurveyResponse.round_id.in_([r.id for r in rounds]),
-                  SurveyQuestion.kind == QuestionKind.SHORT_TEXT, SurveyAnswer.text.is_not(None)]
+                  SurveyAnswer.question_id.in_([int(q) for q in text_ids] or [-1]),
+                  SurveyAnswer.text.is_not(None)]
     for dim, value in clean.items():
         column = RESPONSE_COLUMNS[dim]
         conditions.append(column.is_(None) if value == NONE
                           else column == (int(value) if dim == "team" else value))
-    base = (select(SurveyAnswer.text, SurveyResponse.round_id, SurveyQuestion.prompt)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-            .where(*conditions))
+    prompts = {q.id: q.prompt for qs in by_round.values() for q in qs}
     # Ordered by the random response key: a stable shuffle that says nothing about arrival.
-    rows = db.session.execute(base.order_by(SurveyResponse.id, SurveyAnswer.question_id)
-                              .limit(limit).offset(offset)).all()
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(
+        select(SurveyAnswer.text, SurveyResponse.round_id, SurveyAnswer.question_id)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(*conditions).order_by(SurveyResponse.id, SurveyAnswer.question_id)
+        .limit(limit).offset(offset)).all()
     round_labels = {r.id: r.label for r in rounds}
-    return Comments(None, [Comment(round_labels[round_id], prompt, text) for text, round_id, prompt in rows],
-                    total)
+    return Comments(None, [Comment(round_labels[round_id], prompts.get(qid, ""), text)
+                           for text, round_id, qid in rows], total)
 
 
 def team_connection(round_: SurveyRound) -> dict[int, GroupResult]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from itertools import product
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
 from touchpoints.extensions import db
+from touchpoints.surveys.anonymity import ALL, NONE, Node, judge_round, pattern_of, verdict_columns
 from touchpoints.surveys.models import (
     QuestionKind,
     SurveyAnswer,
@@ -25,18 +25,7 @@ from touchpoints.surveys.models import (
     new_response_id,
 )
 
-ALL = "*"
-NONE = "-"
-DIMENSIONS = ("team", "stage", "tenure")
-LETTERS = ("t", "s", "b")
-Node = tuple[str, str, str]
-
 _system_random = random.SystemRandom()
-
-
-def pattern_of(node: Node) -> str:
-    """The letters of a node's concrete dimensions ("" for everyone, "ts" for team and stage)."""
-    return "".join(letter for letter, value in zip(LETTERS, node, strict=True) if value != ALL)
 
 
 def _value(raw: Any) -> str:
@@ -67,80 +56,74 @@ def scramble_physical_order(round_id: int) -> None:
     db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(
         select(SurveyResponse.id).where(SurveyResponse.round_id == round_id))))
     db.session.execute(delete(SurveyResponse).where(SurveyResponse.round_id == round_id))
-    db.session.execute(insert(SurveyResponse), responses)
-    db.session.execute(insert(SurveyAnswer), answers)
+    # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
+    db.session.execute(insert(SurveyResponse.__table__), responses)
+    db.session.execute(insert(SurveyAnswer.__table__), answers)
     db.session.expire_all()
+
+
+def rollups(t: str, s: str, b: str) -> tuple[Node, ...]:
+    """The eight groups a finest group counts towards (each dimension kept or "*")."""
+    a = ALL
+    return ((t, s, b), (t, s, a), (t, a, b), (t, a, a), (a, s, b), (a, s, a), (a, a, b), (a, a, a))
 
 
 def build_result_cells(round_: SurveyRound) -> int:
     """(Re)build a closed round's result cells; returns how many cells were written."""
     questions = {q.id: q for q in round_.version.questions} if round_.version else {}
-    finest_invited = {
-        (_value(t), _value(s), _value(b)): n for t, s, b, n in db.session.execute(
-            select(SurveyInvitation.team_id, SurveyInvitation.stage, SurveyInvitation.tenure_band,
-                   func.count())
-            .where(SurveyInvitation.round_id == round_.id)
-            .group_by(SurveyInvitation.team_id, SurveyInvitation.stage, SurveyInvitation.tenure_band))
-    }
-    group = (SurveyResponse.team_id, SurveyResponse.stage, SurveyResponse.tenure_band)
-    finest_respondents = {
-        (_value(t), _value(s), _value(b)): n for t, s, b, n in db.session.execute(
-            select(*group, func.count()).where(SurveyResponse.round_id == round_.id).group_by(*group))
-    }
-    answer_rows = db.session.execute(
-        select(*group, SurveyAnswer.question_id, SurveyAnswer.score, SurveyAnswer.choice,
-               func.count(SurveyAnswer.text), func.count())
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.round_id == round_.id)
-        .group_by(*group, SurveyAnswer.question_id, SurveyAnswer.score, SurveyAnswer.choice)
-    ).all()
-
+    texts = {qid for qid, q in questions.items() if q.kind is QuestionKind.SHORT_TEXT}
     invited: dict[Node, int] = defaultdict(int)
-    respondents: dict[Node, int] = defaultdict(int)
-    stats: dict[Node, dict[str, dict[str, Any]]] = defaultdict(dict)
-    keeps = list(product((True, False), repeat=3))
-
-    def rollups(finest: Node) -> list[Node]:
-        return [tuple(v if keep else ALL for v, keep in zip(finest, mask, strict=True))  # type: ignore[misc]
-                for mask in keeps]
-
-    for finest, n in finest_invited.items():
-        for node in rollups(finest):
+    invitation_group = (SurveyInvitation.team_id, SurveyInvitation.stage, SurveyInvitation.tenure_band)
+    for t, s, b, n in db.session.execute(
+            select(*invitation_group, func.count()).where(SurveyInvitation.round_id == round_.id)
+            .group_by(*invitation_group)):
+        for node in rollups(_value(t), _value(s), _value(b)):
             invited[node] += n
-    for finest, n in finest_respondents.items():
-        for node in rollups(finest):
+    group = (SurveyResponse.team_id, SurveyResponse.stage, SurveyResponse.tenure_band)
+    respondents: dict[Node, int] = defaultdict(int)
+    for t, s, b, n in db.session.execute(
+            select(*group, func.count()).where(SurveyResponse.round_id == round_.id).group_by(*group)):
+        for node in rollups(_value(t), _value(s), _value(b)):
             respondents[node] += n
-    for t, s, b, question_id, score, choice, texts, n in answer_rows:
-        question = questions.get(question_id)
-        if question is None:
+    # node -> question id -> value -> count (text questions count under the value "text").
+    dists: dict[Node, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for t, s, b, question_id, score, choice, n in db.session.execute(
+            select(*group, SurveyAnswer.question_id, SurveyAnswer.score, SurveyAnswer.choice, func.count())
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(SurveyResponse.round_id == round_.id)
+            .group_by(*group, SurveyAnswer.question_id, SurveyAnswer.score, SurveyAnswer.choice)):
+        if question_id not in questions:
             continue
-        finest = (_value(t), _value(s), _value(b))
-        qid = str(question_id)
-        for node in rollups(finest):
-            entry = stats[node].setdefault(qid, {"n": 0, "dist": {}})
-            if question.kind is QuestionKind.SHORT_TEXT:
-                entry["n"] += texts
-                continue
-            entry["n"] += n
-            value = str(score) if score is not None else str(choice)
-            entry["dist"][value] = entry["dist"].get(value, 0) + n
+        value = "text" if question_id in texts else (str(score) if score is not None else str(choice))
+        for node in rollups(_value(t), _value(s), _value(b)):
+            dists[node][question_id][value] += n
 
-    rows = []
-    for node in set(invited) | set(respondents):
-        node_stats = stats.get(node, {})
-        counts = {qid: entry["n"] for qid, entry in node_stats.items()
-                  if questions[int(qid)].kind is not QuestionKind.SHORT_TEXT
-                  and entry["n"] != respondents.get(node, 0)}
-        # Questions nobody in the node was asked still count: zero answers, not "everyone".
-        for qid, question in questions.items():
-            if question.kind is not QuestionKind.SHORT_TEXT and str(qid) not in node_stats \
-                    and respondents.get(node, 0):
-                counts[str(qid)] = 0
-        rows.append({"round_id": round_.id, "team": node[0], "stage": node[1], "tenure": node[2],
-                     "pattern": pattern_of(node), "invited": invited.get(node, 0),
-                     "respondents": respondents.get(node, 0), "question_counts": counts,
-                     "stats": node_stats})
+    nodes = invited.keys() | respondents.keys()
+    question_counts: dict[Node, dict[str, int]] = {}
+    stats: dict[Node, dict[str, Any]] = {}
+    for node in nodes:
+        asked = respondents.get(node, 0)
+        node_stats: dict[str, Any] = {}
+        for qid in questions:
+            dist = dists[node][qid] if node in dists and qid in dists[node] else None
+            n = sum(dist.values()) if dist else 0
+            if qid in texts:
+                if n:
+                    node_stats[str(qid)] = {"n": n}
+                continue
+            if dist:
+                node_stats[str(qid)] = {"n": n, "dist": dict(dist)}
+            # Questions not everyone was asked (new hires only) are judged on their own counts.
+            if n != asked and asked:
+                question_counts.setdefault(node, {})[str(qid)] = n
+        stats[node] = node_stats
+    verdicts = judge_round({node: respondents.get(node, 0) for node in nodes}, question_counts,
+                           round_.min_group_size)
+    rows = [{"round_id": round_.id, "team": node[0], "stage": node[1], "tenure": node[2],
+             "pattern": pattern_of(node), "invited": invited.get(node, 0),
+             "respondents": respondents.get(node, 0), "stats": stats[node], **verdict_columns(verdicts[node])}
+            for node in nodes]
     db.session.execute(delete(SurveyResultCell).where(SurveyResultCell.round_id == round_.id))
     if rows:
-        db.session.execute(insert(SurveyResultCell), rows)
+        db.session.execute(insert(SurveyResultCell.__table__), rows)
     return len(rows)

@@ -337,7 +337,8 @@ class SurveyResultCell(db.Model):
     """Aggregates of a closed round for one group: every combination of team, stage and tenure.
 
     A dimension is "*" for everyone, "-" for answers whose group was too small to record, or the
-    group's value. Only `touchpoints.surveys.anonymity` reads this table.
+    group's value. The verdicts are written by `touchpoints.surveys.anonymity.judge_round` when the
+    round closes, and only that module reads this table.
     """
 
     __tablename__ = "survey_result_cells"
@@ -352,10 +353,16 @@ class SurveyResultCell(db.Model):
     pattern: Mapped[str] = mapped_column(String(3))
     invited: Mapped[int] = mapped_column(default=0)
     respondents: Mapped[int] = mapped_column(default=0)
-    # Answer counts of questions not everyone was asked (new-hire questions): {question_id: n}.
-    question_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # {question_id: {"n": answers, "dist": {value: count}}}; text questions carry only "n".
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The anonymity verdicts, judged over the whole round when it closed ("" when it may show):
+    # a reason code (too_few, difference, wider_group_hidden) and the wider group it concerns.
+    refusal: Mapped[str] = mapped_column(String(20), default="")
+    refusal_parent: Mapped[str] = mapped_column(String(60), default="")
+    comment_refusal: Mapped[str] = mapped_column(String(20), default="")
+    comment_refusal_parent: Mapped[str] = mapped_column(String(60), default="")
+    # Questions not everyone was asked (new hires) that are hidden here: {question_id: [code, parent]}.
+    question_refusals: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
 
 
 class ConnectionAlert(db.Model):

@@ -603,7 +603,7 @@ def _invite(round_: SurveyRound, now: datetime) -> int:
             if p[column] is not None and sizes[p[column]] < k:
                 p[column] = None
     if people:
-        db.session.execute(insert(SurveyInvitation), people)
+        db.session.execute(insert(SurveyInvitation.__table__), people)
     return len(people)
 
 
@@ -793,18 +793,6 @@ def open_invitations(employee_id: int, now: datetime | None = None) -> list[Open
     return [OpenInvitation(r, s, reminded is not None) for r, s, reminded in rows]
 
 
-def open_invitation_count(employee_id: int, now: datetime | None = None) -> int:
-    """How many surveys are waiting for this person (for the home banner): one query."""
-    now = now or utcnow()
-    return db.session.scalar(
-        select(func.count()).select_from(SurveyInvitation)
-        .join(SurveyRound, SurveyRound.id == SurveyInvitation.round_id)
-        .where(SurveyInvitation.employee_id == employee_id, SurveyRound.status == RoundStatus.OPEN,
-               SurveyRound.closes_at > now,
-               _not_answered(SurveyInvitation.round_id, SurveyInvitation.employee_id))
-    ) or 0
-
-
 def answered_rounds(employee_id: int, limit: int = 20) -> list[tuple[SurveyRound, Survey, date]]:
     """The rounds this person answered, newest first, with the day (never what they answered)."""
     rows = db.session.execute(
@@ -916,7 +904,8 @@ def submit_response(round_id: int, respondent_employee_id: int, answers: Mapping
     response = SurveyResponse(round_id=round_id, team_id=team_id, stage=stage, tenure_band=band)
     db.session.add(response)
     db.session.flush()
-    db.session.execute(insert(SurveyAnswer), [{**row, "response_id": response.id} for row in cleaned])
+    db.session.execute(insert(SurveyAnswer.__table__),
+                       [{**row, "response_id": response.id} for row in cleaned])
     try:
         db.session.commit()
     except IntegrityError:

@@ -48,6 +48,7 @@ from touchpoints.surveys.pack import PackError, load_pack
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
 TREND_ROUNDS = 26
+CHART_MAX_BARS = 25
 COMMENTS_PER_PAGE = 50
 
 
@@ -80,12 +81,12 @@ def template_helpers() -> dict:
             "QuestionKind": QuestionKind, "RoundStatus": RoundStatus}
 
 
-@bp.app_template_global("open_survey_count")
-def open_survey_count() -> int:
-    """How many surveys wait for the signed-in person (one query; for the home banner)."""
+@bp.app_template_global("open_surveys")
+def open_surveys() -> list[services.OpenInvitation]:
+    """The surveys waiting for the signed-in person (one query; for the home banner)."""
     if not current_user.is_authenticated:
-        return 0
-    return services.open_invitation_count(current_user.employee_id)
+        return []
+    return services.open_invitations(current_user.employee_id)
 
 
 def _survey_or_404(survey_id: int) -> Survey:
@@ -534,10 +535,12 @@ def _closed_rounds(survey_id: int) -> list[SurveyRound]:
 
 
 def _results_request(scope: anonymity.Scope, rounds: list[SurveyRound]):
-    """The filter form, the chosen round, filters and breakdown from the query string."""
+    """The filter form, the chosen round, filters, breakdown and a read cache from the query string."""
     form = ResultsFilterForm(request.args)
     form.round.choices = [(str(r.id), f"{r.label} · closed {local_day(r.closes_at)}") for r in rounds]
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+    # The anonymity layer labels groups with these names instead of loading them again.
+    cache = anonymity.ReadCache(team_names={t.id: t.name for t in teams})
     if scope.team_ids is not None:
         teams = [t for t in teams if t.id in scope.team_ids]
     form.team.choices = [("", "All teams" if scope.sees_everything else "Choose a team")] + [
@@ -555,18 +558,25 @@ def _results_request(scope: anonymity.Scope, rounds: list[SurveyRound]):
     if filters.get(breakdown):
         breakdown = next((d for d in DIMENSIONS if not filters[d]), "none")
         form.by.data = breakdown
-    return form, chosen, filters, breakdown
+    return form, chosen, filters, breakdown, cache
 
 
 def _breakdown_chart(results: Results):
     if not results.groups:
         return None
+    groups = results.groups
+    title = "Connection score by " + anonymity.DIMENSION_LABELS[results.breakdown].lower()
+    if len(groups) > CHART_MAX_BARS:
+        # A chart of hundreds of bars helps nobody: show where attention is needed most.
+        scored = sorted((g for g in groups if g.shown and g.connection is not None),
+                        key=lambda g: g.connection)
+        groups = scored[:CHART_MAX_BARS]
+        title += f": the {len(groups)} lowest of {len(results.groups)} (every group is in the table)"
     items = [(g.label, g.connection if g.shown else None,
               score(g.connection) if g.shown and g.connection is not None else "hidden")
-             for g in results.groups]
+             for g in groups]
     reference = (results.slice.connection, f"{results.slice.label} {score(results.slice.connection)}") \
         if results.slice.shown and results.slice.connection is not None else None
-    title = "Connection score by " + anonymity.DIMENSION_LABELS[results.breakdown].lower()
     return charts.bar_chart(title, items, low=1, high=5, ticks=[1, 2, 3, 4, 5], reference=reference,
                             unit=" out of 5")
 
@@ -595,21 +605,21 @@ def results(survey_id: int):
     survey = _survey_or_404(survey_id)
     scope = anonymity.scope_for(current_user)
     rounds = _closed_rounds(survey_id)
-    form, chosen, filters, breakdown = _results_request(scope, rounds)
+    form, chosen, filters, breakdown, cache = _results_request(scope, rounds)
     context = {"survey": survey, "form": form, "round": chosen, "scope": scope, "rounds": rounds}
     if chosen is None:
         return render_template("surveys/results.html", **context, results=None)
     try:
-        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown)
+        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache)
     except FilterError as error:
         _attach_errors(form, {("by" if k == "by" else k): v for k, v in error.errors.items()})
         return render_template("surveys/results.html", **context, results=None), 400
-    points = anonymity.trend(list(reversed(rounds)), scope, filters=result.filters)
+    points = anonymity.trend(list(reversed(rounds)), scope, filters=result.filters, cache=cache)
     trend_connection, trend_enps = _trend_charts(points, survey)
     comments = None
     if scope.sees_everything or "team" in result.filters:
         page = max(1, request.args.get("comments_page", 1, type=int) or 1)
-        comments = anonymity.comments([chosen], scope, filters=result.filters,
+        comments = anonymity.comments([chosen], scope, filters=result.filters, cache=cache,
                                       limit=COMMENTS_PER_PAGE, offset=(page - 1) * COMMENTS_PER_PAGE)
         context["comments_page"] = page
     alerts = feedback.recent_alerts(10, team_ids=None if scope.sees_everything else set(scope.team_ids or ()))
@@ -671,11 +681,11 @@ def results_csv(survey_id: int):
     survey = _survey_or_404(survey_id)
     scope = anonymity.scope_for(current_user)
     rounds = _closed_rounds(survey_id)
-    _, chosen, filters, breakdown = _results_request(scope, rounds)
+    _, chosen, filters, breakdown, cache = _results_request(scope, rounds)
     if chosen is None:
         abort(404)
     try:
-        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown)
+        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache)
     except FilterError as error:
         abort(400, description=" ".join(error.errors.values()))
     buffer = io.StringIO()

@@ -1,0 +1,79 @@
+"""Human touch against engagement: each team's index beside its pulse, only for teams that may show."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import make_hr
+from tests.surveys.helpers import answer, close, open_round, pulse_survey, team_of
+from touchpoints.db_types import utcnow
+from touchpoints.extensions import db
+from touchpoints.journeys.models import Mode, OwnerRole, Touchpoint, TouchpointKind, TouchpointStatus
+from touchpoints.surveys import engagement
+
+
+def _done(person, kind: TouchpointKind, mode: Mode, days_ago: int) -> None:
+    when = utcnow() - timedelta(days=days_ago)
+    db.session.add(Touchpoint(employee_id=person.id, owner_id=person.id, owner_role=OwnerRole.MANAGER,
+                              kind=kind, title=kind.label, planned_mode=mode, actual_mode=mode,
+                              due_at=when, happened_at=when, status=TouchpointStatus.DONE))
+
+
+def test_index_sits_beside_pulse_scores_for_teams_that_may_show(app, client, login):
+    survey = pulse_survey()
+    _, warm_people = team_of("Warm", 6)
+    _, cold_people = team_of("Cold", 6)
+    # Two teams too small to record: together they are "other teams", never a team of their own.
+    tiny_people = team_of("Tiny", 4)[1] + team_of("Tinier", 2)[1]
+    for person in warm_people:
+        _done(person, TouchpointKind.ONE_ON_ONE, Mode.IN_PERSON, 5)
+        _done(person, TouchpointKind.CHECK_IN, Mode.VIDEO, 20)
+    for person in cold_people[:3]:
+        _done(person, TouchpointKind.ONE_ON_ONE, Mode.CHAT, 60)
+        _done(person, TouchpointKind.TRAINING_MODULE, Mode.SELF_SERVE, 10)
+    db.session.commit()
+    round_ = open_round(survey)
+    answer(round_, warm_people, score=5)
+    answer(round_, cold_people, score=2)
+    answer(round_, tiny_people, score=1)
+    round_ = close(round_)
+
+    data = engagement.human_touch_against_engagement(round_)
+    rows = {row.name: row for row in data.rows}
+    assert set(rows) == {"Warm", "Cold"}  # Tiny and Tinier are too small to show: they do not appear
+    assert rows["Warm"].touch.human_share == 1.0
+    assert rows["Warm"].touch.recent_one_on_one_share == 1.0
+    assert rows["Warm"].touch.index == pytest.approx(100)
+    assert rows["Cold"].touch.human_share == 0.0
+    assert rows["Cold"].touch.never_had_one_on_one == 3
+    assert rows["Cold"].touch.median_days_since_one_on_one == pytest.approx(60, abs=0.1)
+    assert rows["Cold"].touch.index == pytest.approx(0)
+    assert rows["Warm"].pulse.connection == pytest.approx(5.0)
+    assert data.rows[0].name == "Warm"  # highest index first
+    assert not data.compliance_included
+
+    login(make_hr())
+    page = client.get("/surveys/engagement").get_data(as_text=True)
+    assert "Warm" in page and "Cold" in page and "Tiny" not in page and "Tinier" not in page
+    assert 'role="img"' in page and "Human-touch index against connection score" in page
+
+
+def test_policy_compliance_joins_the_index_when_provided(app):
+    survey = pulse_survey()
+    team, members = team_of("Ops", 5)
+    for person in members:
+        _done(person, TouchpointKind.ONE_ON_ONE, Mode.IN_PERSON, 3)
+    db.session.commit()
+    round_ = open_round(survey)
+    answer(round_, members)
+    round_ = close(round_)
+    engagement.register_compliance_source(lambda now: {team.id: 0.4})
+    try:
+        data = engagement.human_touch_against_engagement(round_)
+    finally:
+        engagement.register_compliance_source(None)
+    (row,) = data.rows
+    assert data.compliance_included
+    assert row.touch.compliance == 0.4
+    assert row.touch.index == pytest.approx(100 * (1 + 1 + 0.4) / 3)

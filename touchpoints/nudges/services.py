@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -589,8 +589,14 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     # In-app deliveries need no outside call: one statement for all of them.
     in_app = [p for key, group in groups.items() if key[-1] == DeliveryChannel.IN_APP.value for p in group]
     if in_app:
-        for p in in_app:
-            _record_sent([p], f"in_app:{p.nudge.id}", now, note=p.note)
+        for note in {p.note for p in in_app}:
+            ids = [p.nudge.id for p in in_app if p.note == note]
+            db.session.execute(
+                update(Nudge).where(Nudge.id.in_(ids))
+                .values(status=NudgeStatus.SENT, sent_at=now, bundled=False, channel=DeliveryChannel.IN_APP,
+                        external_ref=literal("in_app:").concat(cast(Nudge.id, String)), lease_owner=None,
+                        lease_until=None, updated_at=now, last_error=note[:300])
+                .execution_options(synchronize_session=False))
         report.sent += len(in_app)
         report.messages += len(in_app)
         db.session.commit()

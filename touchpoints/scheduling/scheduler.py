@@ -29,6 +29,7 @@ from touchpoints.nudges.reminders import (
 )
 from touchpoints.nudges.services import deliver
 from touchpoints.policies.compliance import record_compliance_snapshot
+from touchpoints.privacy.retention import run_retention
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
 
@@ -72,6 +73,9 @@ JOBS: list[JobSpec] = [
             queue_team_digests, 3600),
     JobSpec("nudge-delivery", "Deliver the outbox: Slack, Teams, email and in the app",
             deliver, 60),
+    # Privacy: idempotent deletes of what has outlived its retention period (privacy/retention.py).
+    JobSpec("privacy-retention", "Delete grievance records two years after exit, old uploaded people "
+            "files and expired reset links", run_retention, 24 * 3600),
 ]
 
 JOB_DEFAULTS = {

@@ -1,16 +1,24 @@
-"""Home page and the load balancer's health check."""
+"""Home pages (one per role, switchable), the company-wide overdue list, and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
-from flask_login import current_user
-from sqlalchemy import func, select, text
+from datetime import datetime
 
-from touchpoints.auth.access import public, signed_in
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from touchpoints.auth.access import hr_only, public, signed_in
+from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
-from touchpoints.people.access import visible_employees
-from touchpoints.people.models import Employee, LifecycleStatus
+from touchpoints.home import today
+from touchpoints.home.charts import compliance_sparkline, touch_meter
+from touchpoints.home.forms import ViewSwitchForm
+from touchpoints.journeys.calendar import to_local
+from touchpoints.people.models import LifecycleStatus
 
 bp = Blueprint("web", __name__)
+VIEW_KEY = "home_view"
+OVERDUE_PER_PAGE = 50
 
 
 @bp.get("/healthz")
@@ -25,15 +33,50 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+def _local_input(moment: datetime) -> str:
+    """A moment as the viewer's wall-clock value for a datetime-local field (what the log form reads)."""
+    return to_local(moment, current_user.employee.timezone).strftime("%Y-%m-%dT%H:%M")
+
+
 @bp.get("/")
 @signed_in
 def home():
-    """What needs me today, for the signed-in person's roles."""
-    counts = {}
-    if current_user.is_hr or current_user.is_manager:
-        scope = visible_employees(current_user).where(Employee.deactivated_at.is_(None)).subquery()
-        rows = db.session.execute(
-            select(scope.c.status, func.count()).group_by(scope.c.status)
-        ).all()
-        counts = {LifecycleStatus(status): n for status, n in rows}
-    return render_template("web/home.html", counts=counts, statuses=list(LifecycleStatus))
+    """What needs me today, as the view chosen (HR, manager or my own) among the person's roles."""
+    view = today.choose_view(current_user, request.args.get("view") or session.get(VIEW_KEY))
+    if request.args.get("view") and request.args["view"] == view.value:
+        session[VIEW_KEY] = view.value  # a bookmarked ?view= is remembered like the switch
+    context = {"view": view, "views": today.views_for(current_user), "switch_form": ViewSwitchForm(),
+               "local_input": _local_input, "here": url_for("web.home")}
+    if view is today.HomeView.HR:
+        data = today.hr_today(current_user)
+        chart = compliance_sparkline(data.compliance.trend, title="People out of compliance, by week")
+        return render_template("web/home_hr.html", data=data, chart=chart, statuses=list(LifecycleStatus),
+                               **context)
+    if view is today.HomeView.MANAGER:
+        data = today.manager_today(current_user)
+        return render_template("web/home_manager.html", data=data, index_meter=touch_meter(data.touch.index),
+                               **context)
+    return render_template("web/home_employee.html", data=today.employee_today(current_user), **context)
+
+
+@bp.post("/home/view")
+@signed_in
+def switch_view():
+    """Remember which home page to show (HR, manager or my own) for the rest of the session."""
+    form = ViewSwitchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    view = today.choose_view(current_user, form.view.data)
+    if view.value != form.view.data:
+        abort(403)  # a view this person's roles do not open
+    session[VIEW_KEY] = view.value
+    return redirect(url_for("web.home"))
+
+
+@bp.get("/overdue")
+@hr_only
+def overdue():
+    """Every overdue touchpoint in the company, the longest overdue first (HR)."""
+    page = max(1, request.args.get("page", 1, type=int))
+    listing = today.overdue_page(utcnow(), page=page, per_page=OVERDUE_PER_PAGE)
+    return render_template("web/overdue.html", listing=listing)

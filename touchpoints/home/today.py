@@ -1,0 +1,475 @@
+"""What needs me today: the read models behind the three home pages.
+
+Each home page composes the capabilities' own read models (the manager's week and the timeline
+from journeys, open invitations from surveys, compliance snapshots from policies) and adds only
+the company-wide glances no capability had yet. Every function here runs a fixed number of
+queries whatever the size of the company, and lists are capped: a home page says what needs
+attention and links to the page that holds the rest.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import joinedload
+
+from touchpoints.db_types import utcnow
+from touchpoints.extensions import db
+from touchpoints.journeys.access import HR_ONLY_KINDS
+from touchpoints.journeys.calendar import local_date
+from touchpoints.journeys.insights import Timeline, employee_timeline
+from touchpoints.journeys.models import (
+    HUMAN_MODES,
+    OPEN_STATUSES,
+    Enrolment,
+    EnrolmentStatus,
+    JourneyTemplate,
+    OwnerRole,
+    SupportAssignment,
+    SupportKind,
+    Touchpoint,
+    TouchpointKind,
+    TouchpointStatus,
+)
+from touchpoints.journeys.team_overview import TeamWeek, team_week
+from touchpoints.nudges.delivery_page import describe_nudge
+from touchpoints.nudges.models import PROBLEM_STATUSES, Nudge, NudgeKind, NudgeStatus
+from touchpoints.people.access import report_ids_query, visible_employees
+from touchpoints.people.models import Employee, LifecycleStatus
+from touchpoints.policies.compliance import COMPANY, TrendPoint, week_start
+from touchpoints.policies.models import ComplianceSnapshot, Policy
+from touchpoints.surveys.engagement import RECENT_ONE_ON_ONE_DAYS, WINDOW_DAYS, TeamTouch
+from touchpoints.surveys.models import RoundStatus, Survey, SurveyParticipation, SurveyRound
+from touchpoints.surveys.services import WORKING_STATUSES, OpenInvitation, answered_rounds, open_invitations
+
+LIST_LIMIT = 8  # rows a home page section shows before "see all"
+WEEK_DAYS = 7
+TREND_WEEKS = 8
+SURVEY_LOOKAHEAD_DAYS = 7
+
+
+# ---------------------------------------------------------------- which home
+
+
+class HomeView(enum.StrEnum):
+    """The three home pages; a person with several roles switches between them."""
+
+    HR = "hr"
+    MANAGER = "manager"
+    ME = "me"
+
+    @property
+    def label(self) -> str:
+        return {"hr": "HR view", "manager": "Manager view", "me": "My view"}[self.value]
+
+
+def views_for(user) -> list[HomeView]:
+    """The home pages this person's roles open to them, the broadest first."""
+    views = []
+    if user.is_hr:
+        views.append(HomeView.HR)
+    if user.is_manager:
+        views.append(HomeView.MANAGER)
+    views.append(HomeView.ME)
+    return views
+
+
+def choose_view(user, wanted: str | None) -> HomeView:
+    """The view asked for when the person may have it, otherwise their broadest one."""
+    available = views_for(user)
+    try:
+        view = HomeView(wanted) if wanted else None
+    except ValueError:
+        view = None
+    return view if view in available else available[0]
+
+
+# ---------------------------------------------------------------- HR partner
+
+
+@dataclass(frozen=True)
+class PolicyFigure:
+    """One policy's people and violations in the latest compliance snapshot."""
+
+    policy_id: int
+    name: str
+    people: int
+    violations: int
+
+
+@dataclass
+class ComplianceGlance:
+    """The company's human-touch compliance from the scheduler's snapshots (not evaluated live:
+    evaluation over a whole company takes too long for a home page)."""
+
+    trend: list[TrendPoint]
+    latest: ComplianceSnapshot | None
+    previous: ComplianceSnapshot | None
+    policies: list[PolicyFigure]
+    working: int
+
+    @property
+    def people(self) -> int | None:
+        return self.latest.people if self.latest else None
+
+    @property
+    def change(self) -> int | None:
+        """People out of compliance now against the week before (negative is better)."""
+        if self.latest is None or self.previous is None:
+            return None
+        return self.latest.people - self.previous.people
+
+    @property
+    def share_in_compliance(self) -> float | None:
+        if self.latest is None or not self.working:
+            return None
+        return max(0.0, 1 - self.latest.people / self.working)
+
+
+def compliance_glance(now: datetime, *, working: int, weeks: int = TREND_WEEKS) -> ComplianceGlance:
+    """The latest company snapshot, the week before it, the worst policies and the trend (two queries)."""
+    this_week = week_start(now.date())
+    first = this_week - timedelta(weeks=weeks - 1)
+    snapshots = list(db.session.scalars(
+        select(ComplianceSnapshot).where(ComplianceSnapshot.subject == COMPANY,
+                                         ComplianceSnapshot.week_start >= first)
+        .order_by(ComplianceSnapshot.week_start)))
+    by_week = {s.week_start: s for s in snapshots}
+    trend = []
+    for index in range(weeks):
+        week = first + timedelta(weeks=index)
+        row = by_week.get(week)
+        trend.append(TrendPoint(week, row.people if row else None, row.violations if row else None))
+    latest = snapshots[-1] if snapshots else None
+    previous = by_week.get(latest.week_start - timedelta(weeks=1)) if latest else None
+    policies: list[PolicyFigure] = []
+    if latest is not None:
+        policies = [PolicyFigure(*row) for row in db.session.execute(
+            select(ComplianceSnapshot.policy_id, Policy.name, ComplianceSnapshot.people,
+                   ComplianceSnapshot.violations)
+            .join(Policy, Policy.id == ComplianceSnapshot.policy_id)
+            .where(ComplianceSnapshot.week_start == latest.week_start, ComplianceSnapshot.people > 0)
+            .order_by(ComplianceSnapshot.people.desc(), Policy.name).limit(5))]
+    return ComplianceGlance(trend, latest, previous, policies, working)
+
+
+@dataclass
+class OverdueGlance:
+    """Open touchpoints whose moment has passed, across the company, the longest overdue first.
+
+    Escalated ones are those the nudges capability has told an HR partner about.
+    """
+
+    total: int
+    escalated: int
+    escalated_to_me: int
+    oldest: list[Touchpoint]
+    escalated_ids: set[int]
+    now: datetime
+
+    def days_overdue(self, touchpoint: Touchpoint) -> int:
+        return max(0, (self.now - touchpoint.due_at).days)
+
+
+def _escalation_of(recipient_id: int | None = None):
+    """Whether an overdue-escalation nudge exists for the touchpoint (optionally to one person)."""
+    condition = [Nudge.touchpoint_id == Touchpoint.id, Nudge.kind == NudgeKind.ESCALATION]
+    if recipient_id is not None:
+        condition.append(Nudge.recipient_id == recipient_id)
+    return exists().where(*condition)
+
+
+def overdue_glance(now: datetime, *, hr_employee_id: int, limit: int = LIST_LIMIT) -> OverdueGlance:
+    """How many touchpoints are overdue and escalated, and the longest overdue ones (two queries)."""
+    overdue = (Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < now)
+    total, escalated, mine = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((_escalation_of(), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((_escalation_of(hr_employee_id), 1), else_=0)), 0))
+        .select_from(Touchpoint).where(*overdue)).one()
+    rows = db.session.execute(
+        select(Touchpoint, _escalation_of().label("escalated"))
+        .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+        .where(*overdue).order_by(Touchpoint.due_at, Touchpoint.id).limit(limit)).all()
+    return OverdueGlance(int(total), int(escalated), int(mine), [tp for tp, _ in rows],
+                         {tp.id for tp, flag in rows if flag}, now)
+
+
+@dataclass
+class OverduePage:
+    """One page of the company's overdue touchpoints."""
+
+    pagination: Pagination
+    now: datetime
+
+    def days_overdue(self, touchpoint: Touchpoint) -> int:
+        return max(0, (self.now - touchpoint.due_at).days)
+
+
+def overdue_page(now: datetime, *, page: int, per_page: int) -> OverduePage:
+    """One page of every overdue touchpoint, the longest overdue first, with its people (two queries)."""
+    query = (select(Touchpoint).options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+             .where(Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < now)
+             .order_by(Touchpoint.due_at, Touchpoint.id))
+    return OverduePage(db.paginate(query, page=page, per_page=per_page, error_out=False), now)
+
+
+@dataclass
+class Movement:
+    """Someone starting or leaving this week, and whether their journey is ready for them."""
+
+    employee: Employee
+    day: date
+    journeys: list[str] = field(default_factory=list)
+    buddy: Employee | None = None
+
+    @property
+    def missing(self) -> list[str]:
+        """What HR should still arrange before the day (in words)."""
+        gaps = []
+        if not self.journeys:
+            gaps.append("no journey")
+        if self.employee.manager_id is None:
+            gaps.append("no manager")
+        return gaps
+
+
+@dataclass
+class WeekMovements:
+    """Journeys starting this week: new starters, and people leaving (offboarding ends)."""
+
+    first_day: date
+    last_day: date
+    starting: list[Movement]
+    leaving: list[Movement]
+    starting_total: int
+    leaving_total: int
+
+
+def week_movements(today: date, *, limit: int = LIST_LIMIT) -> WeekMovements:
+    """People whose start or exit date falls in the seven days from today (five queries)."""
+    last = today + timedelta(days=WEEK_DAYS - 1)
+    present = Employee.deactivated_at.is_(None)
+    starts = and_(Employee.start_date >= today, Employee.start_date <= last,
+                  Employee.status.in_((LifecycleStatus.PRE_BOARDING, LifecycleStatus.ONBOARDING)))
+    exits = and_(Employee.exit_date >= today, Employee.exit_date <= last,
+                 Employee.status != LifecycleStatus.ALUMNI)
+    starting_total, leaving_total = db.session.execute(
+        select(func.coalesce(func.sum(case((starts, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((exits, 1), else_=0)), 0))
+        .where(present, or_(starts, exits))).one()
+    people = list(db.session.scalars(
+        select(Employee).options(joinedload(Employee.team), joinedload(Employee.manager))
+        .where(present, starts).order_by(Employee.start_date, Employee.full_name).limit(limit)))
+    leavers = list(db.session.scalars(
+        select(Employee).options(joinedload(Employee.team), joinedload(Employee.manager))
+        .where(present, exits).order_by(Employee.exit_date, Employee.full_name).limit(limit)))
+    movements = {e.id: Movement(e, e.start_date) for e in people}
+    leaving = {e.id: Movement(e, e.exit_date) for e in leavers}
+    ids = list(movements) + list(leaving)
+    if ids:
+        for employee_id, name in db.session.execute(
+                select(Enrolment.employee_id, JourneyTemplate.name)
+                .join(JourneyTemplate, JourneyTemplate.id == Enrolment.journey_id)
+                .where(Enrolment.employee_id.in_(ids), Enrolment.status == EnrolmentStatus.ACTIVE)
+                .order_by(JourneyTemplate.name)):
+            for group in (movements, leaving):
+                if employee_id in group:
+                    group[employee_id].journeys.append(name)
+        if movements:
+            for assignment in db.session.scalars(
+                    select(SupportAssignment).options(joinedload(SupportAssignment.partner))
+                    .where(SupportAssignment.employee_id.in_(list(movements)),
+                           SupportAssignment.kind == SupportKind.BUDDY,
+                           or_(SupportAssignment.ended_on.is_(None), SupportAssignment.ended_on >= today))
+                    .order_by(SupportAssignment.started_on)):
+                movements[assignment.employee_id].buddy = assignment.partner
+    return WeekMovements(today, last, list(movements.values()), list(leaving.values()),
+                         int(starting_total), int(leaving_total))
+
+
+@dataclass
+class DeliveryGlance:
+    """Nudges that need a person's decision: failed (retrying), unknown (may have arrived) or dead."""
+
+    counts: dict[NudgeStatus, int]
+    latest: list[tuple[Nudge, str]]
+
+    @property
+    def problems(self) -> int:
+        return sum(self.counts.get(status, 0) for status in PROBLEM_STATUSES)
+
+    @property
+    def dead(self) -> int:
+        return self.counts.get(NudgeStatus.DEAD, 0)
+
+
+def delivery_glance(*, limit: int = 5) -> DeliveryGlance:
+    """Problem nudges by state and the latest few, described without sensitive content (two queries)."""
+    counts = {NudgeStatus(status): n for status, n in db.session.execute(
+        select(Nudge.status, func.count()).where(Nudge.status.in_(PROBLEM_STATUSES)).group_by(Nudge.status))}
+    latest = list(db.session.scalars(
+        select(Nudge).options(joinedload(Nudge.recipient), joinedload(Nudge.team),
+                              joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee))
+        .where(Nudge.status.in_(PROBLEM_STATUSES))
+        .order_by(Nudge.updated_at.desc(), Nudge.id.desc()).limit(limit)))
+    return DeliveryGlance(counts, [(nudge, describe_nudge(nudge)) for nudge in latest])
+
+
+@dataclass(frozen=True)
+class RoundGlance:
+    """A survey round open now (or opening within the week) and how many have answered."""
+
+    round: SurveyRound
+    title: str
+    responded: int
+
+    @property
+    def rate(self) -> float | None:
+        invited = self.round.invited_count
+        return self.responded / invited if invited and self.round.is_open else None
+
+
+def survey_rounds_glance(now: datetime, *, limit: int = LIST_LIMIT) -> list[RoundGlance]:
+    """Open rounds, soonest closing first, then rounds opening within a week (one query)."""
+    soon = now + timedelta(days=SURVEY_LOOKAHEAD_DAYS)
+    current = or_(SurveyRound.status == RoundStatus.OPEN,
+                  and_(SurveyRound.status == RoundStatus.SCHEDULED, SurveyRound.opens_at <= soon))
+    answered = (select(SurveyParticipation.round_id, func.count().label("n"))
+                .where(SurveyParticipation.round_id.in_(
+                    select(SurveyRound.id).where(SurveyRound.status == RoundStatus.OPEN)))
+                .group_by(SurveyParticipation.round_id).subquery())
+    rows = db.session.execute(
+        select(SurveyRound, Survey.title, func.coalesce(answered.c.n, 0))
+        .join(Survey, Survey.id == SurveyRound.survey_id)
+        .outerjoin(answered, answered.c.round_id == SurveyRound.id)
+        .where(current)
+        .order_by(case((SurveyRound.status == RoundStatus.OPEN, 0), else_=1),
+                  SurveyRound.closes_at, SurveyRound.opens_at, SurveyRound.id)
+        .limit(limit)).all()
+    return [RoundGlance(r, title, int(n)) for r, title, n in rows]
+
+
+def lifecycle_counts(user) -> dict[LifecycleStatus, int]:
+    """How many people this user may see are at each lifecycle stage (one query)."""
+    scope = visible_employees(user).where(Employee.deactivated_at.is_(None)).subquery()
+    rows = db.session.execute(select(scope.c.status, func.count()).group_by(scope.c.status)).all()
+    return {LifecycleStatus(status): n for status, n in rows}
+
+
+@dataclass
+class HrToday:
+    """The HR partner's home: compliance, what is overdue, who starts or leaves, surveys in flight."""
+
+    now: datetime
+    today: date
+    stages: dict[LifecycleStatus, int]
+    compliance: ComplianceGlance
+    overdue: OverdueGlance
+    delivery: DeliveryGlance
+    movements: WeekMovements
+    rounds: list[RoundGlance]
+
+    @property
+    def working(self) -> int:
+        return sum(n for status, n in self.stages.items() if status in WORKING_STATUSES)
+
+
+def hr_today(user, *, now: datetime | None = None) -> HrToday:
+    """Everything the HR partner's home shows, in a fixed number of queries."""
+    now = now or utcnow()
+    today = local_date(now, user.employee.timezone)
+    stages = lifecycle_counts(user)
+    working = sum(n for status, n in stages.items() if status in WORKING_STATUSES)
+    return HrToday(now, today, stages, compliance_glance(now, working=working),
+                   overdue_glance(now, hr_employee_id=user.employee_id), delivery_glance(),
+                   week_movements(today), survey_rounds_glance(now))
+
+
+# ---------------------------------------------------------------- manager
+
+
+def team_touch(user, *, now: datetime | None = None) -> TeamTouch:
+    """The human-touch index of everyone who reports to this person, at any depth (two queries).
+
+    The same definition as each team's index beside the pulse results (surveys.engagement):
+    the share of done touchpoints in the last 90 days that were in person or live, and the share
+    of people with a one-on-one in the last 30 days. Grievance meetings stay out of a manager's
+    figures, as they stay out of the manager's lists.
+    """
+    now = now or utcnow()
+    reports = report_ids_query(user.employee_id)
+    working = (Employee.id.in_(reports), Employee.deactivated_at.is_(None),
+               Employee.status.in_(WORKING_STATUSES))
+    members = db.session.scalar(select(func.count()).select_from(Employee).where(*working)) or 0
+    touch = TeamTouch(team_id=0, members=members)
+    if not members:
+        return touch
+    since = now - timedelta(days=WINDOW_DAYS)
+    recent = now - timedelta(days=RECENT_ONE_ON_ONE_DAYS)
+    human = Touchpoint.actual_mode.in_(list(HUMAN_MODES))
+    one_on_one = and_(Touchpoint.kind == TouchpointKind.ONE_ON_ONE, Touchpoint.happened_at >= recent,
+                      Touchpoint.happened_at <= now)
+    done, human_done, met = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((human, 1), else_=0)), 0),
+               func.count(func.distinct(case((one_on_one, Touchpoint.employee_id), else_=literal(None)))))
+        .join(Employee, Employee.id == Touchpoint.employee_id)
+        .where(*working, Touchpoint.status == TouchpointStatus.DONE, Touchpoint.happened_at >= since,
+               Touchpoint.kind.not_in(HR_ONLY_KINDS))).one()
+    touch.done, touch.human, touch.with_recent_one_on_one = int(done), int(human_done), int(met)
+    return touch
+
+
+@dataclass
+class ManagerToday:
+    """The manager's home: the week's touchpoints, overdue ones, each report's contact, the index."""
+
+    week: TeamWeek
+    touch: TeamTouch
+
+    @property
+    def long_gaps(self) -> int:
+        """Direct reports without a human conversation for three weeks or more (or ever)."""
+        return sum(1 for r in self.week.reports if r.days_since_human is None or r.days_since_human > 21)
+
+
+def manager_today(user, *, now: datetime | None = None) -> ManagerToday:
+    """Everything the manager's home shows: the journeys team week and the team's human-touch index."""
+    now = now or utcnow()
+    return ManagerToday(team_week(user, now=now), team_touch(user, now=now))
+
+
+# ---------------------------------------------------------------- employee
+
+
+@dataclass
+class EmployeeToday:
+    """The employee's home: what they are asked to do, their next touchpoints, open surveys."""
+
+    employee: Employee
+    timeline: Timeline
+    invitations: list[OpenInvitation]
+    answered: list[tuple[SurveyRound, Survey, date]]
+
+    @property
+    def next(self) -> list[Touchpoint]:
+        return self.timeline.upcoming[:5]
+
+    @property
+    def to_confirm(self) -> list[Touchpoint]:
+        return self.timeline.awaiting_confirmation
+
+    @property
+    def overdue_for_me(self) -> list[Touchpoint]:
+        """Overdue moments the employee runs themselves (self-serve modules, their own tasks)."""
+        return [t for t in self.timeline.overdue if t.owner_role is OwnerRole.EMPLOYEE]
+
+
+def employee_today(user, *, now: datetime | None = None) -> EmployeeToday:
+    """The person's own timeline (journeys), open survey invitations and the last answered (surveys)."""
+    now = now or utcnow()
+    me = user.employee
+    return EmployeeToday(me, employee_timeline(me, viewer=user, now=now, past_limit=20),
+                         open_invitations(me.id, now), answered_rounds(me.id, limit=1))

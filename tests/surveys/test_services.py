@@ -13,7 +13,7 @@ from tests.factories import make_employee, make_hr, make_team
 from tests.surveys.helpers import answer, answers, close, open_round, people, pulse_survey, team_of
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
-from touchpoints.journeys.models import Mode, Touchpoint, TouchpointKind
+from touchpoints.journeys.models import Mode, Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.people.models import LifecycleStatus
 from touchpoints.surveys import services
 from touchpoints.surveys.models import (
@@ -344,3 +344,25 @@ def test_no_alert_for_a_team_too_small_to_show(app):
     close(round_)
     assert db.session.scalar(select(func.count()).select_from(ConnectionAlert)) == 0
     assert db.session.scalar(select(func.count()).select_from(Touchpoint)) == 0
+
+
+def test_a_team_still_below_the_floor_keeps_its_one_planned_conversation(app):
+    survey = pulse_survey()
+    hr = make_hr()
+    team = make_team("Support", hr_partner=hr)
+    members = people(6, team)
+    for _ in range(2):
+        round_ = open_round(survey)
+        answer(round_, members, score=2)
+        close(round_)
+    alerts = db.session.scalars(select(ConnectionAlert).order_by(ConnectionAlert.id)).all()
+    assert len(alerts) == 2 and alerts[0].touchpoint_id == alerts[1].touchpoint_id
+    assert db.session.scalar(select(func.count()).select_from(Touchpoint)) == 1
+    # Once the conversation is held, a further fall plans a new one.
+    held = db.session.get(Touchpoint, alerts[0].touchpoint_id)
+    held.status = TouchpointStatus.DONE
+    db.session.commit()
+    round_ = open_round(survey)
+    answer(round_, members, score=2)
+    close(round_)
+    assert db.session.scalar(select(func.count()).select_from(Touchpoint)) == 2

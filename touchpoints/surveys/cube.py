@@ -7,11 +7,10 @@ respondents.
 """
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, select, text
 
 from touchpoints.extensions import db
 from touchpoints.surveys.anonymity import ALL, NONE, Node, judge_round, pattern_of, verdict_columns
@@ -25,11 +24,14 @@ from touchpoints.surveys.models import (
     new_response_id,
 )
 
-_system_random = random.SystemRandom()
-
 
 def _value(raw: Any) -> str:
     return NONE if raw is None else str(raw)
+
+
+# Old key -> new key while a closed round's responses are rewritten; lives only in the transaction.
+_rekey = Table("survey_rekey", MetaData(), Column("old_id", String(32), primary_key=True),
+               Column("new_id", String(32), nullable=False), prefixes=["TEMPORARY"])
 
 
 def scramble_physical_order(round_id: int) -> None:
@@ -37,28 +39,30 @@ def scramble_physical_order(round_id: int) -> None:
 
     While a round is open, rows sit in the order they arrived (PostgreSQL's heap, SQLite's
     pages until the next rebuild). After this, nothing in the tables follows that order; the
-    participation table's order can then no longer be lined up with the answers.
+    participation table's order can then no longer be lined up with the answers. The copy runs
+    in the database (INSERT ... SELECT ... ORDER BY random()), so a round of any size fits.
     """
-    responses = [dict(row) for row in db.session.execute(
-        select(SurveyResponse.__table__).where(SurveyResponse.round_id == round_id)).mappings()]
-    if not responses:
+    old_ids = list(db.session.scalars(select(SurveyResponse.id).where(SurveyResponse.round_id == round_id)))
+    if not old_ids:
         return
-    answers = [dict(row) for row in db.session.execute(
-        select(SurveyAnswer.__table__).join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.round_id == round_id)).mappings()]
-    new_ids = {row["id"]: new_response_id() for row in responses}
-    for row in responses:
-        row["id"] = new_ids[row["id"]]
-    for row in answers:
-        row["response_id"] = new_ids[row["response_id"]]
-    _system_random.shuffle(responses)
-    _system_random.shuffle(answers)
-    db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(
-        select(SurveyResponse.id).where(SurveyResponse.round_id == round_id))))
-    db.session.execute(delete(SurveyResponse).where(SurveyResponse.round_id == round_id))
-    # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
-    db.session.execute(insert(SurveyResponse.__table__), responses)
-    db.session.execute(insert(SurveyAnswer.__table__), answers)
+    connection = db.session.connection()
+    connection.execute(text("DROP TABLE IF EXISTS survey_rekey"))
+    _rekey.create(connection)
+    connection.execute(insert(_rekey), [{"old_id": old, "new_id": new_response_id()} for old in old_ids])
+    responses, answers = SurveyResponse.__table__, SurveyAnswer.__table__
+    connection.execute(insert(responses).from_select(
+        ["id", "round_id", "team_id", "stage", "tenure_band"],
+        select(_rekey.c.new_id, responses.c.round_id, responses.c.team_id, responses.c.stage,
+               responses.c.tenure_band)
+        .join(_rekey, _rekey.c.old_id == responses.c.id).order_by(func.random())))
+    connection.execute(insert(answers).from_select(
+        ["response_id", "question_id", "score", "choice", "text"],
+        select(_rekey.c.new_id, answers.c.question_id, answers.c.score, answers.c.choice, answers.c.text)
+        .join(_rekey, _rekey.c.old_id == answers.c.response_id).order_by(func.random())))
+    old = select(_rekey.c.old_id)
+    connection.execute(delete(answers).where(answers.c.response_id.in_(old)))
+    connection.execute(delete(responses).where(responses.c.id.in_(old)))
+    _rekey.drop(connection)
     db.session.expire_all()
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
-from touchpoints.journeys.models import Mode, OwnerRole, Touchpoint, TouchpointKind
+from touchpoints.journeys.models import OPEN_STATUSES, Mode, OwnerRole, Touchpoint, TouchpointKind
 from touchpoints.people.models import Employee, Team
 from touchpoints.surveys import anonymity
 from touchpoints.surveys.models import ConnectionAlert, RoundStatus, SurveyRound
@@ -104,10 +104,16 @@ def raise_connection_alerts(round_: SurveyRound, *, now: datetime | None = None)
                      floor=survey.alert_below, drop=survey.alert_drop)
     if not changes:
         return []
+    team_ids = [c.team_id for c in changes]
     already = set(db.session.scalars(select(ConnectionAlert.team_id)
                                      .where(ConnectionAlert.round_id == round_.id)))
+    # A conversation already planned and not yet held is not planned twice (blend, do not pile up).
+    pending = dict(db.session.execute(
+        select(ConnectionAlert.team_id, Touchpoint.id)
+        .join(Touchpoint, Touchpoint.id == ConnectionAlert.touchpoint_id)
+        .where(ConnectionAlert.team_id.in_(team_ids), Touchpoint.status.in_(OPEN_STATUSES))).all())
     teams = {t.id: t for t in db.session.scalars(
-        select(Team).options(joinedload(Team.hr_partner)).where(Team.id.in_([c.team_id for c in changes])))}
+        select(Team).options(joinedload(Team.hr_partner)).where(Team.id.in_(team_ids)))}
     alerts = []
     for change in changes:
         team = teams.get(change.team_id)
@@ -117,7 +123,9 @@ def raise_connection_alerts(round_: SurveyRound, *, now: datetime | None = None)
                                 previous_score=change.previous, reason=change.reason,
                                 hr_partner_id=team.hr_partner_id, created_at=now)
         partner = team.hr_partner
-        if partner is not None and partner.deactivated_at is None:
+        if change.team_id in pending:
+            alert.touchpoint_id = pending[change.team_id]
+        elif partner is not None and partner.deactivated_at is None:
             alert.touchpoint = plan_team_conversation(team, partner, round_, now)
         db.session.add(alert)
         alerts.append(alert)
@@ -125,7 +133,9 @@ def raise_connection_alerts(round_: SurveyRound, *, now: datetime | None = None)
                summary=f"{team.name}: connection {change.score:.2f}"
                        + (f" (was {change.previous:.2f})" if change.previous is not None else "")
                        + f" in {round_.label} of '{survey.title}'; "
-                       + (f"live team conversation planned with {partner.full_name}" if alert.touchpoint
+                       + ("the live team conversation already planned still stands"
+                          if change.team_id in pending
+                          else f"live team conversation planned with {partner.full_name}" if alert.touchpoint
                           else "no HR partner to plan a conversation with"))
     db.session.flush()
     return alerts

@@ -2,6 +2,12 @@
 
 Pages, the API, the scheduler and (later) Slack interactions all come through here. Answering is
 one call, `submit_response(round_id, respondent_employee_id, answers)`, whatever the channel.
+
+For delivery on people's own channels (the nudges capability): once a round is open,
+`invitation_recipients(round_id)` lists who to invite; once its reminder is due (the scheduler
+sets `reminders_sent_at` and shows the reminder in the app), `reminder_recipients(round_id)` lists
+only those who have not answered. Both are safe to call repeatedly; de-duplicate sends per round,
+person and kind.
 """
 from __future__ import annotations
 

@@ -366,3 +366,14 @@ def test_a_team_still_below_the_floor_keeps_its_one_planned_conversation(app):
     answer(round_, members, score=2)
     close(round_)
     assert db.session.scalar(select(func.count()).select_from(Touchpoint)) == 2
+
+
+def test_the_threshold_is_locked_once_a_round_opens(app):
+    survey = pulse_survey()
+    team_of("Ops", 5)
+    round_ = open_round(survey, min_group_size=5)
+    with pytest.raises(services.SurveyValidationError, match="only rounds that have not opened"):
+        services.update_round(round_, {"opens_on": date.today(), "min_group_size": 3}, tz="UTC",
+                              actor_id=None)
+    db.session.rollback()
+    assert db.session.get(SurveyRound, round_.id).min_group_size == 5

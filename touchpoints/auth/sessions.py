@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from touchpoints.auth.models import User
 from touchpoints.extensions import db
@@ -17,7 +18,10 @@ def configure_login_manager(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(token: str) -> User | None:
-        user = db.session.scalar(select(User).where(User.session_token == token))
+        # One query for the user, their employee record and roles: this runs on every request.
+        user = db.session.execute(
+            select(User).options(joinedload(User.role_rows)).where(User.session_token == token)
+        ).unique().scalar_one_or_none()
         # Deactivation rotates the token too; this also covers a deactivation made elsewhere.
         return user if user is not None and user.is_active else None
 

@@ -49,7 +49,7 @@ def index():
     """Everyone (HR) or one's reports (managers): searchable, filterable, paginated."""
     form = PeopleFilterForm(request.args)
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    form.team.choices = choices([("", "All teams"), *teams, (NO_TEAM, "No team")])
+    team_options = [("", "All teams"), *((str(id_), name) for id_, name in teams), (NO_TEAM, "No team")]
     form.status.choices = choices([("", "All stages"), *((s.value, s.label) for s in LifecycleStatus)])
 
     query = visible_employees(current_user).options(
@@ -69,7 +69,7 @@ def index():
         query = query.where(Employee.deactivated_at.is_(None))
     page = db.paginate(query.order_by(Employee.full_name, Employee.id),
                        per_page=current_app.config["PEOPLE_PER_PAGE"], error_out=False)
-    return render_template("people/index.html", page=page, form=form)
+    return render_template("people/index.html", page=page, form=form, team_options=team_options)
 
 
 def _team_choices() -> list[tuple[int, str]]:

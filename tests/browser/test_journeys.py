@@ -151,3 +151,19 @@ def test_journeys_pages_fit_a_phone(page, demo_journeys, sign_in_as, screenshot,
     screenshot(page, "phone-journeys" + path.replace("/", "-"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px screen"
+
+
+def test_the_editor_reads_a_recurrence_rule_back_as_it_is_typed(page, demo_journeys, sign_in_as):
+    sign_in_as(page, HR_PARTNER)
+    page.goto("/journeys/new")
+    row = page.locator("[data-row]").first
+    row.get_by_label("Title").fill("Fortnightly coffee")
+    # The key is suggested from the title.
+    expect(row.get_by_label("Key", exact=True)).to_have_value("fortnightly-coffee")
+    row.get_by_label("Counted from").select_option(label="Start date")
+    row.get_by_label("Repeats (RRULE)").fill("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH")
+    preview = row.locator("[data-preview]")
+    expect(preview).to_contain_text("Every 2 weeks on Thursday.")
+    expect(preview).to_contain_text("For someone whose anchor date is today:")
+    row.get_by_label("Repeats (RRULE)").fill("EVERY THURSDAY")
+    expect(preview).to_contain_text("FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")

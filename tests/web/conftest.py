@@ -46,8 +46,9 @@ def company(app) -> Company:
     return Company(hr, team, manager, employee, colleague, newcomer, leaver)
 
 
-def place(employee: Employee, owner: Employee | None, *, days: float, kind: TouchpointKind = TouchpointKind.ONE_ON_ONE,
-          mode: Mode = Mode.IN_PERSON, title: str | None = None, status: TouchpointStatus = TouchpointStatus.PLANNED,
+def place(employee: Employee, owner: Employee | None, *, days: float,
+          kind: TouchpointKind = TouchpointKind.ONE_ON_ONE, mode: Mode = Mode.IN_PERSON,
+          title: str | None = None, status: TouchpointStatus = TouchpointStatus.PLANNED,
           happened: bool = False, now: datetime | None = None) -> Touchpoint:
     """A touchpoint due `days` from now (negative: in the past); done in its planned mode when `happened`."""
     now = now or utcnow()

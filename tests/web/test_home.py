@@ -34,7 +34,8 @@ def text_of(response) -> str:
 
 def form_for(html: str, action: str) -> dict[str, str]:
     """The hidden fields of the form posting to `action` (the one-click log)."""
-    match = re.search(r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', html, re.S)
+    pattern = r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>'
+    match = re.search(pattern, html, re.S)
     assert match, f"no form posting to {action}"
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(1)))
 
@@ -60,7 +61,8 @@ def open_round(*, invited: list, answered: list, title: str = "Connection pulse"
     for person in invited:
         db.session.add(SurveyInvitation(round_id=round_.id, employee_id=person.id))
     for person in answered:
-        db.session.add(SurveyParticipation(round_id=round_.id, employee_id=person.id, responded_on=date.today()))
+        db.session.add(SurveyParticipation(round_id=round_.id, employee_id=person.id,
+                                           responded_on=date.today()))
     db.session.commit()
     return round_
 
@@ -126,7 +128,8 @@ def test_hr_sees_overdue_and_escalated_touchpoints_longest_first(company, client
     page = text_of(client.get("/?view=hr"))
     assert "2 touchpoints overdue 1 escalated, 1 of them to you" in page
     section = page[page.index("Overdue touchpoints"):page.index("Nudges that need a decision")]
-    assert section.index("Eli Employee: Quarterly check-in") < section.index("Cleo Colleague: Weekly one-on-one")
+    assert section.index("Eli Employee: Quarterly check-in") < \
+        section.index("Cleo Colleague: Weekly one-on-one")
     assert "Escalated 12 days overdue" in section and "2 days overdue" in section
     assert recent.id
 
@@ -270,8 +273,10 @@ def test_manager_without_reports_gets_empty_states_that_help(app, client, login)
 def test_employee_sees_what_needs_them_next_touchpoints_agendas_surveys_and_preferences(company, client,
                                                                                         login):
     next_one = place(company.employee, company.manager, days=2, title="Weekly one-on-one")
-    place(company.employee, company.manager, days=9, title="Growth talk", kind=TouchpointKind.GROWTH_CONVERSATION)
-    db.session.add(AgendaItem(touchpoint_id=next_one.id, author_id=company.manager.id, text="Your conference talk"))
+    place(company.employee, company.manager, days=9, title="Growth talk",
+          kind=TouchpointKind.GROWTH_CONVERSATION)
+    db.session.add(AgendaItem(touchpoint_id=next_one.id, author_id=company.manager.id,
+                              text="Your conference talk"))
     logged = place(company.employee, company.manager, days=-1, title="Last week's one-on-one", happened=True)
     logged.confirmation = Confirmation.PENDING
     place(company.colleague, company.manager, days=1, title="Someone else's meeting")

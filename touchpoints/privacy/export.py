@@ -37,6 +37,38 @@ from touchpoints.policies.models import PolicyOverride
 from touchpoints.surveys.models import Survey, SurveyInvitation, SurveyParticipation, SurveyRound
 
 FORMAT = "touchpoints-personal-data/1"
+# Every table that refers to a person, and where the export carries it (or why it does not). A test
+# fails when a capability adds a table that refers to people without saying so here.
+COVERED: dict[str, str] = {
+    "employees": "person, preferences",
+    "users": "sign_in",
+    "user_roles": "sign_in.roles",
+    "api_tokens": "sign_in.api_tokens (name and first characters, never the token)",
+    "password_reset_tokens": "not exported: a hash of a one-time secret, deleted 30 days after expiry",
+    "login_attempts": "sign_in.recent_sign_in_attempts",
+    "delivery_profiles": "delivery_settings (secrets only as 'set')",
+    "touchpoints": "touchpoints",
+    "agenda_items": "touchpoints[].agenda, talking_points_you_added_for_others",
+    "private_notes": "your_private_notes (never anyone else's)",
+    "lifecycle_events": "lifecycle_events",
+    "enrolments": "journeys",
+    "support_assignments": "buddies_and_mentors",
+    "audit_log": "audit_entries_about_you",
+    "policy_overrides": "policy_overrides_about_you",
+    "nudges": "messages_to_you",
+    "survey_invitations": "survey_rounds",
+    "survey_participation": "survey_rounds[].answered_on",
+    "teams": "person.team (the team's HR partner is a role, not data about the person)",
+    "import_batches": "not exported: HR's uploaded files, deleted 30 days after upload",
+    "journey_templates": "not about a person: who created or edited a journey",
+    "policies": "not about a person: who created a policy",
+    "policy_versions": "not about a person: who edited a policy",
+    "surveys": "not about a person: who created a survey",
+    "survey_versions": "not about a person: who edited a survey",
+    "survey_rounds": "not about a person: who planned a round",
+    "survey_connection_alerts": "not about a person: a team's alert and its HR partner",
+    "channel_states": "not about a person: who resumed a paused channel",
+}
 
 
 def plain(value: Any) -> Any:

@@ -3,6 +3,7 @@
 WAL lets the web server read while the scheduler writes, and makes a commit cheap (no fsync of
 a rollback journal per commit), which the outbox needs: it commits before every send.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import event

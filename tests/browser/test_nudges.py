@@ -1,5 +1,6 @@
 """The HR delivery page in a real browser: a nudge Slack refused is shown with its reason, HR retries
 it, and the scheduler jobs and channels are there to read (screenshot in test-artifacts/)."""
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,17 @@ def dead_nudge(live_app):
     """A reminder to the demo manager that Slack refused for good."""
     with live_app.app_context():
         manager = db.session.scalar(select(Employee).where(Employee.email == MANAGER))
-        enqueue(dedup_key="browser:dead", kind=NudgeKind.REMINDER, recipient=manager,
-                payload={"headline": "Weekly one-on-ones"})
-        db.session.execute(update(Nudge).where(Nudge.dedup_key == "browser:dead").values(
-            status=NudgeStatus.DEAD, attempts=1, last_error="Slack: channel_not_found"))
+        enqueue(
+            dedup_key="browser:dead",
+            kind=NudgeKind.REMINDER,
+            recipient=manager,
+            payload={"headline": "Weekly one-on-ones"},
+        )
+        db.session.execute(
+            update(Nudge)
+            .where(Nudge.dedup_key == "browser:dead")
+            .values(status=NudgeStatus.DEAD, attempts=1, last_error="Slack: channel_not_found")
+        )
         db.session.commit()
         nudge_id = db.session.scalar(select(Nudge.id).where(Nudge.dedup_key == "browser:dead"))
         db.session.remove()
@@ -38,8 +46,9 @@ def dead_nudge(live_app):
         db.session.remove()
 
 
-def test_hr_partner_retries_a_refused_nudge_from_the_delivery_page(page, sign_in_as, screenshot, dead_nudge,
-                                                                   live_app):
+def test_hr_partner_retries_a_refused_nudge_from_the_delivery_page(
+    page, sign_in_as, screenshot, dead_nudge, live_app
+):
     sign_in_as(page, HR_PARTNER)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delivery")
@@ -63,7 +72,8 @@ def test_hr_partner_retries_a_refused_nudge_from_the_delivery_page(page, sign_in
 def test_a_manager_has_no_delivery_link_and_is_refused_the_page(page, sign_in_as):
     sign_in_as(page, MANAGER)
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery")).to_have_count(0)
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications"))) \
-        .to_have_count(1)
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications"))
+    ).to_have_count(1)
     response = page.goto("/nudges/delivery")
     assert response.status == 403

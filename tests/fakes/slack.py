@@ -6,9 +6,11 @@ slack-sdk's WebClient talks to it through `base_url`; each call is recorded.
 
 Run alone (for benchmarks): `python -m tests.fakes.slack --port 0` prints its base URL.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import threading
@@ -43,7 +45,7 @@ class Call:
 
 @dataclass
 class SlackState:
-    users: dict[str, str] = field(default_factory=dict)          # email (lower) -> user id
+    users: dict[str, str] = field(default_factory=dict)  # email (lower) -> user id
     tokens: set[str] = field(default_factory=lambda: {VALID_TOKEN})
     revoked: set[str] = field(default_factory=set)
     script: dict[str, list[Scripted]] = field(default_factory=dict)
@@ -128,7 +130,9 @@ class FakeSlack:
             if scripted.delay:
                 time.sleep(scripted.delay)
             if scripted.body is not None or scripted.status != 200 or scripted.error:
-                headers = {"Retry-After": str(scripted.retry_after)} if scripted.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": str(scripted.retry_after)} if scripted.retry_after is not None else {}
+                )
                 if scripted.body is not None:
                     return scripted.status, {**headers, "Content-Type": "text/html"}, scripted.body.encode()
                 error = scripted.error or ("ratelimited" if scripted.status == 429 else "internal_error")
@@ -148,21 +152,40 @@ class FakeSlack:
         if method == "fake.stats":  # not Slack: lets a benchmark read the count from another process
             return {"ok": True, "posted": self.state.posted_count}
         if method == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "touchpoints",
-                    "team_id": "T0EXAMPLE", "user_id": "U0BOT", "bot_id": "B0BOT"}
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "touchpoints",
+                "team_id": "T0EXAMPLE",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+            }
         if method == "users.lookupByEmail":
             user_id = self.state.users.get(str(params.get("email", "")).lower())
             if user_id is None:
                 return {"ok": False, "error": "users_not_found"}
-            return {"ok": True, "user": {"id": user_id, "team_id": "T0EXAMPLE", "name": user_id.lower(),
-                                         "deleted": False, "tz": "Europe/London",
-                                         "profile": {"email": params.get("email")}}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user_id,
+                    "team_id": "T0EXAMPLE",
+                    "name": user_id.lower(),
+                    "deleted": False,
+                    "tz": "Europe/London",
+                    "profile": {"email": params.get("email")},
+                },
+            }
         if method == "conversations.open":
             users = str(params.get("users", ""))
             if not users:
                 return {"ok": False, "error": "invalid_arguments"}
-            return {"ok": True, "no_op": True, "already_open": True,
-                    "channel": {"id": "D" + users.lstrip("U")}}
+            return {
+                "ok": True,
+                "no_op": True,
+                "already_open": True,
+                "channel": {"id": "D" + users.lstrip("U")},
+            }
         if method in ("chat.postMessage", "chat.update"):
             channel = str(params.get("channel", ""))
             if not channel:
@@ -170,12 +193,23 @@ class FakeSlack:
             if not params.get("text") and not params.get("blocks"):
                 return {"ok": False, "error": "no_text"}
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"type": "message", "text": params.get("text", ""), "ts": ts,
-                                "bot_id": "B0BOT", "blocks": params.get("blocks", [])}}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {
+                    "type": "message",
+                    "text": params.get("text", ""),
+                    "ts": ts,
+                    "bot_id": "B0BOT",
+                    "blocks": params.get("blocks", []),
+                },
+            }
         if method == "views.open":
-            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", "type": "modal",
-                                         **(params.get("view") or {})}}
+            return {
+                "ok": True,
+                "view": {"id": f"V{next(self._ts):08d}", "type": "modal", **(params.get("view") or {})},
+            }
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -229,10 +263,8 @@ def main() -> None:
     for i in range(args.users):
         fake.add_user(f"person{i}@example.com", f"U{i:08d}")
     print(fake.base_url, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         fake.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """A small SMTP server on 127.0.0.1 for tests: speaks enough of RFC 5321 for smtplib, keeps each
 message, and can refuse chosen recipients with 550 like a real server would."""
+
 from __future__ import annotations
 
 import socketserver

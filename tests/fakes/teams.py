@@ -1,5 +1,6 @@
 """A fake Teams Workflows webhook receiver on 127.0.0.1: 202 Accepted like the real one, or scripted
 404/410 (workflow deleted), 429 with Retry-After, 500s and slow answers. Each POST is recorded."""
+
 from __future__ import annotations
 
 import json
@@ -73,9 +74,18 @@ def _handler(fake: FakeTeams):
             if answer.status == 202:
                 with state.lock:
                     state.accepted.append((name, body))
-            payload = b"" if answer.status == 202 else json.dumps(
-                {"error": {"code": "WorkflowNotFound" if answer.status in (404, 410) else "Error",
-                           "message": "scripted"}}).encode()
+            payload = (
+                b""
+                if answer.status == 202
+                else json.dumps(
+                    {
+                        "error": {
+                            "code": "WorkflowNotFound" if answer.status in (404, 410) else "Error",
+                            "message": "scripted",
+                        }
+                    }
+                ).encode()
+            )
             self.send_response(answer.status)
             if answer.retry_after is not None:
                 self.send_header("Retry-After", str(answer.retry_after))

@@ -1,4 +1,5 @@
 """Fixtures for the nudges tests: fake Slack, Teams and SMTP on 127.0.0.1, an app wired to them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,10 +41,18 @@ def fake_smtp() -> Iterator[FakeSmtp]:
 
 @pytest.fixture
 def wired_config(fake_slack: FakeSlack, fake_smtp: FakeSmtp) -> dict:
-    return {"SLACK_BOT_TOKEN": VALID_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.base_url, "SMTP_HOST": fake_smtp.host, "SMTP_PORT": fake_smtp.port,
-            "SMTP_FROM": "Touchpoints <touchpoints@example.com>", "BASE_URL": "http://touchpoints.test",
-            "NUDGE_BACKOFF_SECONDS": 30, "NUDGE_SLACK_TIMEOUT": 2, "NUDGE_LEASE_SECONDS": 60}
+    return {
+        "SLACK_BOT_TOKEN": VALID_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "SMTP_HOST": fake_smtp.host,
+        "SMTP_PORT": fake_smtp.port,
+        "SMTP_FROM": "Touchpoints <touchpoints@example.com>",
+        "BASE_URL": "http://touchpoints.test",
+        "NUDGE_BACKOFF_SECONDS": 30,
+        "NUDGE_SLACK_TIMEOUT": 2,
+        "NUDGE_LEASE_SECONDS": 60,
+    }
 
 
 @pytest.fixture
@@ -55,13 +64,30 @@ def app(make_app, wired_config) -> Iterator[Flask]:
         db.session.remove()
 
 
-def make_touchpoint(employee: Employee, owner: Employee | None, *, due_at: datetime,
-                    kind: TouchpointKind = TouchpointKind.ONE_ON_ONE, title: str = "One-on-one",
-                    mode: Mode = Mode.IN_PERSON, status: TouchpointStatus = TouchpointStatus.SCHEDULED,
-                    commit: bool = True) -> Touchpoint:
-    tp = Touchpoint(employee_id=employee.id, kind=kind, title=title, planned_mode=mode,
-                    owner_role=OwnerRole.MANAGER, owner_id=owner.id if owner else None, due_at=due_at,
-                    duration_minutes=30, sensitive=kind.is_sensitive, status=status, occurrence=0)
+def make_touchpoint(
+    employee: Employee,
+    owner: Employee | None,
+    *,
+    due_at: datetime,
+    kind: TouchpointKind = TouchpointKind.ONE_ON_ONE,
+    title: str = "One-on-one",
+    mode: Mode = Mode.IN_PERSON,
+    status: TouchpointStatus = TouchpointStatus.SCHEDULED,
+    commit: bool = True,
+) -> Touchpoint:
+    tp = Touchpoint(
+        employee_id=employee.id,
+        kind=kind,
+        title=title,
+        planned_mode=mode,
+        owner_role=OwnerRole.MANAGER,
+        owner_id=owner.id if owner else None,
+        due_at=due_at,
+        duration_minutes=30,
+        sensitive=kind.is_sensitive,
+        status=status,
+        occurrence=0,
+    )
     db.session.add(tp)
     db.session.flush()
     if commit:

@@ -1,4 +1,5 @@
 """Slack's interactions endpoint (signatures, buttons, dialogs) and the signed links of Teams and email."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,10 +23,12 @@ from touchpoints.nudges.models import NudgeKind
 # Slack's documented example (api.slack.com/authentication/verifying-requests-from-slack).
 DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 DOC_TIMESTAMP = 1531420618
-DOC_BODY = ("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
-            "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
-            "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
-            "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+DOC_BODY = (
+    "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
+    "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
+    "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
+    "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+)
 DOC_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
 
@@ -50,8 +53,11 @@ def _signed(payload: dict, *, secret: str = SIGNING_SECRET, timestamp: int | Non
     body = urlencode({"payload": json.dumps(payload)})
     ts = str(timestamp if timestamp is not None else int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
-                  "Content-Type": "application/x-www-form-urlencoded"}
+    return body, {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def _post(client, payload, **kwargs):
@@ -61,12 +67,20 @@ def _post(client, payload, **kwargs):
 
 def _button(tp: Touchpoint, action_id: str, user: str = "U0MIA") -> dict:
     block_id = f"tp:{tp.id}:1"
-    return {"type": "block_actions", "user": {"id": user}, "trigger_id": "123.456.abc",
-            "container": {"type": "message", "channel_id": "D0MIA", "message_ts": "1700000001.000100"},
-            "message": {"ts": "1700000001.000100", "blocks": [
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "trigger_id": "123.456.abc",
+        "container": {"type": "message", "channel_id": "D0MIA", "message_ts": "1700000001.000100"},
+        "message": {
+            "ts": "1700000001.000100",
+            "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": "One-on-one"}},
-                {"type": "actions", "block_id": block_id, "elements": []}]},
-            "actions": [{"action_id": action_id, "block_id": block_id, "value": str(tp.id), "type": "button"}]}
+                {"type": "actions", "block_id": block_id, "elements": []},
+            ],
+        },
+        "actions": [{"action_id": action_id, "block_id": block_id, "value": str(tp.id), "type": "button"}],
+    }
 
 
 @pytest.fixture
@@ -85,8 +99,12 @@ def due_tp(linked):
 def test_unsigned_stale_or_forged_requests_are_refused(client, due_tp, fake_slack):
     payload = _button(due_tp, "tp_done_in_person")
     body, _ = _signed(payload)
-    assert client.post("/slack/interactions", data=body,
-                       headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 401
+    assert (
+        client.post(
+            "/slack/interactions", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 401
+    )
     assert _post(client, payload, timestamp=int(time.time()) - 10 * 60).status_code == 401
     assert _post(client, payload, secret="not-the-secret").status_code == 401
     db.session.refresh(due_tp)
@@ -112,10 +130,20 @@ def test_done_in_person_logs_it_asks_for_confirmation_and_updates_the_message(cl
 
 
 def test_a_policy_refusal_in_slack_is_the_same_as_on_the_page(client, linked, fake_slack):
-    activate_policy(key="reviews-by-video", name="Reviews by video", rule="required_modes",
-                    scope={"kinds": ["performance_review"]}, params={"modes": ["video"]})
-    tp = make_touchpoint(linked["report"], linked["manager"], due_at=utcnow() - timedelta(hours=1),
-                         kind=TouchpointKind.PERFORMANCE_REVIEW, title="Review")
+    activate_policy(
+        key="reviews-by-video",
+        name="Reviews by video",
+        rule="required_modes",
+        scope={"kinds": ["performance_review"]},
+        params={"modes": ["video"]},
+    )
+    tp = make_touchpoint(
+        linked["report"],
+        linked["manager"],
+        due_at=utcnow() - timedelta(hours=1),
+        kind=TouchpointKind.PERFORMANCE_REVIEW,
+        title="Review",
+    )
     assert _post(client, _button(tp, "tp_done_in_person")).status_code == 200
     db.session.expire_all()
     assert db.session.get(Touchpoint, tp.id).status is TouchpointStatus.SCHEDULED
@@ -129,10 +157,19 @@ def test_another_way_opens_a_dialog_and_its_submission_logs_through_the_policies
     [opened] = fake_slack.calls_to("views.open")
     view = opened.params["view"]
     assert view["callback_id"] == "tp_log" and opened.params["trigger_id"] == "123.456.abc"
-    submission = {"type": "view_submission", "user": {"id": "U0MIA"},
-                  "view": {"callback_id": "tp_log", "private_metadata": view["private_metadata"],
-                           "state": {"values": {"mode": {"value": {"type": "static_select",
-                                                                   "selected_option": {"value": "video"}}}}}}}
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "U0MIA"},
+        "view": {
+            "callback_id": "tp_log",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "mode": {"value": {"type": "static_select", "selected_option": {"value": "video"}}}
+                }
+            },
+        },
+    }
     response = _post(client, submission)
     assert response.status_code == 200 and not response.data  # an empty answer closes the dialog
     db.session.expire_all()
@@ -141,13 +178,29 @@ def test_another_way_opens_a_dialog_and_its_submission_logs_through_the_policies
 
 
 def test_a_refused_dialog_answers_with_the_reason_on_the_field(client, linked, fake_slack):
-    activate_policy(key="reviews-in-person", name="Reviews in person", rule="required_modes",
-                    scope={"kinds": ["performance_review"]}, params={"modes": ["in_person"]})
-    tp = make_touchpoint(linked["report"], linked["manager"], due_at=utcnow() - timedelta(hours=1),
-                         kind=TouchpointKind.PERFORMANCE_REVIEW, title="Review")
-    submission = {"type": "view_submission", "user": {"id": "U0MIA"},
-                  "view": {"callback_id": "tp_log", "private_metadata": json.dumps({"tp": tp.id}),
-                           "state": {"values": {"mode": {"value": {"selected_option": {"value": "chat"}}}}}}}
+    activate_policy(
+        key="reviews-in-person",
+        name="Reviews in person",
+        rule="required_modes",
+        scope={"kinds": ["performance_review"]},
+        params={"modes": ["in_person"]},
+    )
+    tp = make_touchpoint(
+        linked["report"],
+        linked["manager"],
+        due_at=utcnow() - timedelta(hours=1),
+        kind=TouchpointKind.PERFORMANCE_REVIEW,
+        title="Review",
+    )
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "U0MIA"},
+        "view": {
+            "callback_id": "tp_log",
+            "private_metadata": json.dumps({"tp": tp.id}),
+            "state": {"values": {"mode": {"value": {"selected_option": {"value": "chat"}}}}},
+        },
+    }
     response = _post(client, submission)
     assert response.json["response_action"] == "errors"
     assert "Reviews in person" in response.json["errors"]["mode"]
@@ -161,11 +214,21 @@ def test_reschedule_dialog_moves_it_in_the_managers_zone(client, linked, fake_sl
     _post(client, _button(tp, "tp_reschedule"))
     view = fake_slack.calls_to("views.open")[0].params["view"]
     day = (utcnow() + timedelta(days=10)).date().isoformat()
-    submission = {"type": "view_submission", "user": {"id": "U0MIA"},
-                  "view": {"callback_id": "tp_reschedule", "private_metadata": view["private_metadata"],
-                           "state": {"values": {"date": {"value": {"selected_date": day}},
-                                                "time": {"value": {"selected_time": "09:30"}},
-                                                "reason": {"value": {"value": "Travelling"}}}}}}
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "U0MIA"},
+        "view": {
+            "callback_id": "tp_reschedule",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "date": {"value": {"selected_date": day}},
+                    "time": {"value": {"selected_time": "09:30"}},
+                    "reason": {"value": {"value": "Travelling"}},
+                }
+            },
+        },
+    }
     assert _post(client, submission).status_code == 200
     db.session.expire_all()
     moved = db.session.get(Touchpoint, tp.id)
@@ -207,8 +270,11 @@ def test_a_link_is_bound_to_its_recipient_and_cannot_be_altered(client, login, d
 
 def test_other_link_actions_lead_to_the_pages(client, login, due_tp, linked):
     login(linked["manager"])
-    for action, path in (("open", f"/touchpoints/{due_tp.id}"), ("done_other", f"/touchpoints/{due_tp.id}/log"),
-                         ("reschedule", f"/touchpoints/{due_tp.id}/reschedule")):
+    for action, path in (
+        ("open", f"/touchpoints/{due_tp.id}"),
+        ("done_other", f"/touchpoints/{due_tp.id}/log"),
+        ("reschedule", f"/touchpoints/{due_tp.id}/reschedule"),
+    ):
         response = client.get(f"/nudges/act/{sign_action(action, due_tp.id, linked['manager'].id)}")
         assert response.status_code == 302 and response.headers["Location"].endswith(path)
 
@@ -220,5 +286,3 @@ def test_an_expired_link_is_refused(client, login, due_tp, linked, app):
     time.sleep(1.1)
     response = client.get(f"/nudges/act/{token}")
     assert response.status_code == 403 and b"expired" in response.data
-
-

@@ -1,4 +1,5 @@
 """The outbox itself: one row per key ever, claims that never overlap, leases that end in `unknown`."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,8 +24,14 @@ from touchpoints.people.models import Channel
 
 def _queue(person, count: int, *, at=NOW, **extra) -> None:
     for i in range(count):
-        enqueue(dedup_key=f"test:{person.id}:{i}", kind=NudgeKind.NOTICE, recipient=person, at=at,
-                payload={"headline": f"Notice {i}"}, **extra)
+        enqueue(
+            dedup_key=f"test:{person.id}:{i}",
+            kind=NudgeKind.NOTICE,
+            recipient=person,
+            at=at,
+            payload={"headline": f"Notice {i}"},
+            **extra,
+        )
     db.session.commit()
 
 
@@ -34,7 +41,9 @@ def test_the_same_key_is_queued_once_ever(app):
     db.session.commit()
     deliver(now=NOW)
     # Again later, after it was sent: still nothing new.
-    assert not enqueue(dedup_key="reminder:1", kind=NudgeKind.NOTICE, recipient=person, at=NOW + timedelta(days=9))
+    assert not enqueue(
+        dedup_key="reminder:1", kind=NudgeKind.NOTICE, recipient=person, at=NOW + timedelta(days=9)
+    )
     db.session.commit()
     assert [n.status for n in nudges()] == [NudgeStatus.SENT]
 
@@ -81,12 +90,22 @@ def test_a_lost_lease_requeues_what_never_left_and_marks_the_one_in_flight_unkno
 
 def test_stale_nudges_expire_instead_of_arriving_late(app):
     person = make_employee("Ada", preferred_channel=Channel.IN_APP)
-    enqueue(dedup_key="stale", kind=NudgeKind.NOTICE, recipient=person, at=NOW - timedelta(days=3),
-            expires_at=NOW - timedelta(days=2))
-    enqueue(dedup_key="fresh", kind=NudgeKind.NOTICE, recipient=person, at=NOW, expires_at=NOW + timedelta(days=1))
+    enqueue(
+        dedup_key="stale",
+        kind=NudgeKind.NOTICE,
+        recipient=person,
+        at=NOW - timedelta(days=3),
+        expires_at=NOW - timedelta(days=2),
+    )
+    enqueue(
+        dedup_key="fresh", kind=NudgeKind.NOTICE, recipient=person, at=NOW, expires_at=NOW + timedelta(days=1)
+    )
     db.session.commit()
     assert expire_stale(NOW) == 1
-    assert {n.dedup_key: n.status for n in nudges()} == {"stale": NudgeStatus.EXPIRED, "fresh": NudgeStatus.PENDING}
+    assert {n.dedup_key: n.status for n in nudges()} == {
+        "stale": NudgeStatus.EXPIRED,
+        "fresh": NudgeStatus.PENDING,
+    }
 
 
 @pytest.mark.parametrize("attempts", [1, 2, 5, 12])

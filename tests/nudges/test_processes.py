@@ -1,6 +1,7 @@
 """Real scheduler processes against one database: killed in the middle of a delivery run and
 restarted (nothing lost, nothing sent twice, the one in flight marked unknown), and two delivery
 processes draining one queue on PostgreSQL without sending anything twice."""
+
 from __future__ import annotations
 
 import os
@@ -32,10 +33,21 @@ with app.app_context():
 
 
 def _delivery_process(database_url: str, wired_config: dict, **extra) -> subprocess.Popen:
-    env = {**os.environ, **{k: str(v) for k, v in wired_config.items()}, "TOUCHPOINTS_ENV": "testing",
-           "NUDGE_LEASE_SECONDS": "3", **{k: str(v) for k, v in extra.items()}}
-    return subprocess.Popen([sys.executable, "-c", DRIVER, database_url], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in wired_config.items()},
+        "TOUCHPOINTS_ENV": "testing",
+        "NUDGE_LEASE_SECONDS": "3",
+        **{k: str(v) for k, v in extra.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, database_url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _people_on_slack(fake_slack, count: int):
@@ -45,8 +57,12 @@ def _people_on_slack(fake_slack, count: int):
         fake_slack.add_user(person.email, f"U{person.id:07d}")
         people.append(person)
     for person in people:
-        enqueue(dedup_key=f"proc:{person.id}", kind=NudgeKind.REMINDER, recipient=person,
-                payload={"headline": f"Hello {person.full_name}"})
+        enqueue(
+            dedup_key=f"proc:{person.id}",
+            kind=NudgeKind.REMINDER,
+            recipient=person,
+            payload={"headline": f"Hello {person.full_name}"},
+        )
     db.session.commit()
     return people
 
@@ -55,15 +71,18 @@ def _channels_posted(fake_slack) -> list[str]:
     return [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")]
 
 
-def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, database_url, wired_config,
-                                                                           fake_slack):
+def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(
+    app, database_url, wired_config, fake_slack
+):
     _people_on_slack(fake_slack, 5)
     fake_slack.then("chat.postMessage")
     fake_slack.then("chat.postMessage")
     held = fake_slack.then("chat.postMessage", hold=__import__("threading").Event())
     process = _delivery_process(database_url, wired_config)
     try:
-        assert fake_slack.state.holding.wait(60), process.stderr.read() if process.poll() is not None else "no send"
+        assert fake_slack.state.holding.wait(60), (
+            process.stderr.read() if process.poll() is not None else "no send"
+        )
         process.send_signal(signal.SIGKILL)  # killed while the third message is in flight
         process.wait(10)
     finally:
@@ -83,8 +102,9 @@ def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, 
     assert "1 recovered unknown" in out and "2 sent" in out
 
 
-@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_url, wired_config, fake_slack):
     _people_on_slack(fake_slack, 120)
     first = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)

@@ -1,6 +1,7 @@
 """Respect for people: quiet and working hours in their zone across DST, digests, a daily cap, the
 preferred channel; and the passes: reminder moments, rescheduling, escalations, and catch-up after
 a scheduler was down for three days without a flood."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
@@ -16,20 +17,36 @@ from touchpoints.people.models import Channel
 
 
 def _quiet_hours_policy():
-    activate_policy(key="quiet-hours", name="Quiet hours", rule="quiet_hours",
-                    params={"working_days_only": True, "respect_personal_quiet_hours": True})
+    activate_policy(
+        key="quiet-hours",
+        name="Quiet hours",
+        rule="quiet_hours",
+        params={"working_days_only": True, "respect_personal_quiet_hours": True},
+    )
 
 
 def test_nothing_arrives_in_quiet_hours_across_the_spring_dst_change(app, fake_slack):
     _quiet_hours_policy()
     # New York moves to summer time on Sunday 9 March 2025 (02:00 -> 03:00).
-    person = make_employee("Nia NewYork", preferred_channel=Channel.SLACK, timezone="America/New_York",
-                           country_code="US", work_start=time(9, 0), work_end=time(17, 0),
-                           quiet_hours_start=time(8, 0), quiet_hours_end=time(10, 0))
+    person = make_employee(
+        "Nia NewYork",
+        preferred_channel=Channel.SLACK,
+        timezone="America/New_York",
+        country_code="US",
+        work_start=time(9, 0),
+        work_end=time(17, 0),
+        quiet_hours_start=time(8, 0),
+        quiet_hours_end=time(10, 0),
+    )
     fake_slack.add_user(person.email, "U0NIA")
     friday_evening = datetime(2025, 3, 7, 23, 0, tzinfo=UTC)  # 18:00 in New York (EST, UTC-5)
-    enqueue(dedup_key="dst", kind=NudgeKind.REMINDER, recipient=person, at=friday_evening,
-            payload={"headline": "Your week ahead"})
+    enqueue(
+        dedup_key="dst",
+        kind=NudgeKind.REMINDER,
+        recipient=person,
+        at=friday_evening,
+        payload={"headline": "Your week ahead"},
+    )
     db.session.commit()
     assert deliver(now=friday_evening).held == 1 and fake_slack.messages() == []
     [held] = nudges()
@@ -45,27 +62,45 @@ def test_daily_digest_bundles_a_managers_nudges_into_one_message(app, people, fa
     profile_for(people["manager"].id).daily_digest = True
     db.session.commit()
     for hour in (11, 14, 16):
-        make_touchpoint(people["report"], people["manager"], due_at=in_days(2, NOW.replace(hour=hour)),
-                        title=f"Check-in at {hour}")
+        make_touchpoint(
+            people["report"],
+            people["manager"],
+            due_at=in_days(2, NOW.replace(hour=hour)),
+            title=f"Check-in at {hour}",
+        )
     remind_owners(now=NOW)
     report = deliver(now=NOW)
     assert report.sent == 3 and report.messages == 1
     # Something that comes up later in the day waits for tomorrow's digest.
-    enqueue(dedup_key="later", kind=NudgeKind.REMINDER, recipient=people["manager"], at=NOW + timedelta(hours=2),
-            payload={"headline": "Later today"})
+    enqueue(
+        dedup_key="later",
+        kind=NudgeKind.REMINDER,
+        recipient=people["manager"],
+        at=NOW + timedelta(hours=2),
+        payload={"headline": "Later today"},
+    )
     db.session.commit()
     assert deliver(now=NOW + timedelta(hours=2)).held == 1
     assert nudges(dedup_key="later")[0].next_attempt_at == datetime(2025, 1, 16, 9, 0, tzinfo=UTC)
     [message] = fake_slack.messages()
-    assert "Your touchpoints today (3)" in message["text"] and "Check-in at 11" in message["text"] and "Check-in at 16" in message["text"]
+    assert (
+        "Your touchpoints today (3)" in message["text"]
+        and "Check-in at 11" in message["text"]
+        and "Check-in at 16" in message["text"]
+    )
     assert all(n.bundled for n in nudges(kind=NudgeKind.REMINDER)[:3])
 
 
 def test_a_daily_cap_holds_the_rest_until_tomorrow(app, people, fake_slack):
     app.config["NUDGE_DAILY_CAP"] = 2
     for i in range(3):
-        enqueue(dedup_key=f"cap:{i}", kind=NudgeKind.REMINDER, recipient=people["manager"],
-                at=NOW + timedelta(minutes=i), payload={"headline": f"Item {i}"})
+        enqueue(
+            dedup_key=f"cap:{i}",
+            kind=NudgeKind.REMINDER,
+            recipient=people["manager"],
+            at=NOW + timedelta(minutes=i),
+            payload={"headline": f"Item {i}"},
+        )
         db.session.commit()
         deliver(now=NOW + timedelta(minutes=i))
     assert len(fake_slack.messages()) == 2
@@ -76,8 +111,13 @@ def test_a_daily_cap_holds_the_rest_until_tomorrow(app, people, fake_slack):
 
 
 def test_the_preferred_channel_is_honoured_when_it_changes(app, people, fake_slack, fake_smtp):
-    enqueue(dedup_key="pref", kind=NudgeKind.REMINDER, recipient=people["manager"], at=NOW,
-            payload={"headline": "Hello"})
+    enqueue(
+        dedup_key="pref",
+        kind=NudgeKind.REMINDER,
+        recipient=people["manager"],
+        at=NOW,
+        payload={"headline": "Hello"},
+    )
     db.session.commit()
     people["manager"].preferred_channel = Channel.EMAIL  # changed after it was queued
     db.session.commit()
@@ -137,10 +177,16 @@ def test_three_days_down_catches_up_without_a_flood(app, people, fake_slack):
     deliver(now=NOW)
     # While the scheduler is down: touchpoints come due, pass and go overdue.
     for day in range(1, 4):
-        make_touchpoint(people["report"], people["manager"], due_at=NOW + timedelta(days=day, hours=2),
-                        title=f"Missed while down {day}")
+        make_touchpoint(
+            people["report"],
+            people["manager"],
+            due_at=NOW + timedelta(days=day, hours=2),
+            title=f"Missed while down {day}",
+        )
     make_touchpoint(people["report"], people["manager"], due_at=NOW - timedelta(days=1), title="Older")
-    make_touchpoint(people["report"], people["manager"], due_at=NOW + timedelta(days=3, hours=5), title="Today")
+    make_touchpoint(
+        people["report"], people["manager"], due_at=NOW + timedelta(days=3, hours=5), title="Today"
+    )
     back = NOW + timedelta(days=3, hours=1)
     remind_owners(now=back)
     escalate_overdue(now=back)

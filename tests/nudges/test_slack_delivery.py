@@ -1,5 +1,6 @@
 """Delivery to Slack through slack-sdk's WebClient against the fake Slack: what arrives, and what
 happens on every kind of answer (429, 500, ok:false errors, revoked tokens, lost answers)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,8 +18,13 @@ from touchpoints.people.models import Channel, Employee
 
 
 def _remind(people, *, days: float = 2, kind=TouchpointKind.ONE_ON_ONE, title="One-on-one"):
-    tp = make_touchpoint(people["report"], people["manager"], due_at=in_days(days, NOW.replace(hour=14)),
-                         kind=kind, title=title)
+    tp = make_touchpoint(
+        people["report"],
+        people["manager"],
+        due_at=in_days(days, NOW.replace(hour=14)),
+        kind=kind,
+        title=title,
+    )
     assert remind_owners(now=NOW)["queued"] == 1
     return tp
 
@@ -32,8 +38,16 @@ def test_a_reminder_reaches_the_owner_as_a_direct_message_with_buttons(app, peop
     assert message["text"].startswith("One-on-one with Ravi Report is due in two working days")
     assert "Fri 17 Jan 2025, 14:00 (London time)" in message["text"]  # the owner's own zone
     buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [b["text"]["text"] for b in buttons] == ["Done — in person", "Done — another way…", "Reschedule", "Open"]
-    assert buttons[0]["value"] == str(tp.id) and buttons[3]["url"] == f"http://touchpoints.test/touchpoints/{tp.id}"
+    assert [b["text"]["text"] for b in buttons] == [
+        "Done — in person",
+        "Done — another way…",
+        "Reschedule",
+        "Open",
+    ]
+    assert (
+        buttons[0]["value"] == str(tp.id)
+        and buttons[3]["url"] == f"http://touchpoints.test/touchpoints/{tp.id}"
+    )
     # The Slack id and the direct-message channel are kept: the next nudge needs one call.
     assert db.session.get(Employee, people["manager"].id).slack_user_id == "U0MIA"
     assert db.session.get(DeliveryProfile, people["manager"].id).slack_dm_channel == "D0MIA"
@@ -57,21 +71,33 @@ def test_sensitive_moments_say_who_and_when_never_what(app, people, fake_slack):
 def test_the_policy_that_applies_is_shown(app, people, fake_slack):
     from tests.nudges.conftest import activate_policy
 
-    activate_policy(key="one-on-ones-live", name="One-on-ones live", rule="required_modes",
-                    scope={"kinds": ["one_on_one"]}, params={"modes": ["in_person", "video"]})
+    activate_policy(
+        key="one-on-ones-live",
+        name="One-on-ones live",
+        rule="required_modes",
+        scope={"kinds": ["one_on_one"]},
+        params={"modes": ["in_person", "video"]},
+    )
     _remind(people)
     deliver(now=NOW)
     [message] = fake_slack.messages()
-    assert "One-on-ones must happen in person or by video call (One-on-ones live)" in message["text"] \
+    assert (
+        "One-on-ones must happen in person or by video call (One-on-ones live)" in message["text"]
         or "(One-on-ones live)" in message["text"]
+    )
 
 
 def test_429_waits_for_retry_after_and_holds_the_rest_of_slack(app, people, fake_slack):
     _remind(people)
     other = make_employee("Omar Owner", preferred_channel=Channel.SLACK)
     fake_slack.add_user(other.email, "U0OMAR")
-    enqueue(dedup_key="notice-omar", kind=NudgeKind.REMINDER, recipient=other, at=NOW,
-            payload={"headline": "Something for Omar"})
+    enqueue(
+        dedup_key="notice-omar",
+        kind=NudgeKind.REMINDER,
+        recipient=other,
+        at=NOW,
+        payload={"headline": "Something for Omar"},
+    )
     db.session.commit()
     fake_slack.then("chat.postMessage", status=429, retry_after=120)
     report = deliver(now=NOW)
@@ -128,7 +154,10 @@ def test_a_revoked_token_pauses_slack_keeps_the_queue_and_alerts_hr(app, people,
     fake_slack.state.revoked.clear()
     from touchpoints.auth.models import User
 
-    resume_channel(DeliveryChannel.SLACK, actor=db.session.scalar(select(User).where(User.employee_id == people["hr"].id)))
+    resume_channel(
+        DeliveryChannel.SLACK,
+        actor=db.session.scalar(select(User).where(User.employee_id == people["hr"].id)),
+    )
     assert deliver(now=NOW + timedelta(hours=1)).sent == 1
     assert len(fake_slack.messages()) == 1
 

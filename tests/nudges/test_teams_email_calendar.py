@@ -1,5 +1,6 @@
 """Teams workflows (Adaptive Card in the attachments envelope, signed links, broken webhooks, 429/5xx),
 email through SMTP, the in-app list, and calendar invitations and feeds."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +12,7 @@ from tests.nudges.conftest import NOW, in_days, make_touchpoint, nudges
 from touchpoints.extensions import db
 from touchpoints.journeys.models import TouchpointKind, TouchpointStatus
 from touchpoints.nudges.links import read_action
-from touchpoints.nudges.models import DeliveryChannel, DeliveryProfile, NudgeStatus
+from touchpoints.nudges.models import DeliveryProfile
 from touchpoints.nudges.reminders import remind_owners
 from touchpoints.nudges.services import deliver, profile_for
 from touchpoints.people.models import Channel
@@ -35,8 +36,14 @@ def test_teams_gets_an_adaptive_card_whose_buttons_are_signed_links(app, people,
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    actions = [a for c in card["body"] if c["type"] == "Container" for i in c["items"] if i["type"] == "ActionSet"
-               for a in i["actions"]]
+    actions = [
+        a
+        for c in card["body"]
+        if c["type"] == "Container"
+        for i in c["items"]
+        if i["type"] == "ActionSet"
+        for a in i["actions"]
+    ]
     assert [a["title"] for a in actions] == ["Done — in person", "Done — another way…", "Reschedule", "Open"]
     assert all(a["type"] == "Action.OpenUrl" for a in actions)
     token = actions[0]["url"].rsplit("/", 1)[-1]
@@ -45,7 +52,9 @@ def test_teams_gets_an_adaptive_card_whose_buttons_are_signed_links(app, people,
     assert (link.action, link.touchpoint_id, link.recipient_id) == ("done_in_person", tp.id, owner.id)
 
 
-def test_a_deleted_workflow_marks_the_webhook_broken_without_a_retry_storm(app, people, fake_teams, fake_smtp):
+def test_a_deleted_workflow_marks_the_webhook_broken_without_a_retry_storm(
+    app, people, fake_teams, fake_smtp
+):
     owner = _teams_owner(fake_teams, "deleted")
     fake_teams.state.gone.add("deleted")
     make_touchpoint(people["report"], owner, due_at=in_days(2, NOW.replace(hour=14)))
@@ -107,8 +116,13 @@ def test_in_app_notifications_list_and_badge(app, client, login, people):
     from touchpoints.nudges.models import NudgeKind
     from touchpoints.nudges.services import enqueue
 
-    enqueue(dedup_key="hello", kind=NudgeKind.NOTICE, recipient=people["hr"], at=NOW,
-            payload={"headline": "Slack sending is paused", "link": "/nudges/delivery"})
+    enqueue(
+        dedup_key="hello",
+        kind=NudgeKind.NOTICE,
+        recipient=people["hr"],
+        at=NOW,
+        payload={"headline": "Slack sending is paused", "link": "/nudges/delivery"},
+    )
     db.session.commit()
     deliver(now=NOW)
     login(people["hr"])
@@ -133,8 +147,8 @@ def _ics(response) -> Calendar:
 
 def test_an_invitation_keeps_its_uid_and_counts_its_changes(app, client, login, people):
     from touchpoints.auth.models import User
-    from touchpoints.journeys.outcomes import cancel_touchpoint, reschedule
     from touchpoints.db_types import utcnow
+    from touchpoints.journeys.outcomes import cancel_touchpoint, reschedule
 
     people["report"].timezone = "Europe/Berlin"
     db.session.commit()
@@ -161,8 +175,13 @@ def test_an_invitation_keeps_its_uid_and_counts_its_changes(app, client, login, 
 def test_sensitive_invitations_keep_their_subject_private(app, client, login, people):
     from touchpoints.db_types import utcnow
 
-    tp = make_touchpoint(people["report"], people["manager"], due_at=utcnow() + timedelta(days=7),
-                         kind=TouchpointKind.EXIT_INTERVIEW, title="Exit interview: reasons for leaving")
+    tp = make_touchpoint(
+        people["report"],
+        people["manager"],
+        due_at=utcnow() + timedelta(days=7),
+        kind=TouchpointKind.EXIT_INTERVIEW,
+        title="Exit interview: reasons for leaving",
+    )
     login(people["manager"])
     [event] = _ics(client.get(f"/touchpoints/{tp.id}/invite.ics")).walk("VEVENT")
     assert str(event["SUMMARY"]) == "Conversation with Ravi Report" and str(event["CLASS"]) == "PRIVATE"
@@ -184,5 +203,3 @@ def test_a_calendar_feed_has_a_secret_revocable_address(app, client, login, peop
     token = db.session.get(DeliveryProfile, people["manager"].id).calendar_token
     client.post("/notifications/calendar", data={"action": "revoke"})
     assert anonymous.get(f"/calendar/{token}.ics").status_code == 404
-
-

@@ -5,6 +5,7 @@ services on every change), so a calendar replaces the earlier version; a cancell
 becomes METHOD:CANCEL. Times carry the person's own zone with its VTIMEZONE, so they stay right
 across summer time. The feed is a secret, revocable address per person (METHOD:PUBLISH).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -68,8 +69,11 @@ def _event(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None, ca
         event.add("class", "PRIVATE")
         event.add("description", f"Details in Touchpoints: {settings.link(f'/touchpoints/{tp.id}')}")
     else:
-        event.add("description", f"{tp.kind.label}, planned {tp.planned_mode.label.lower()}. "
-                                 f"Agenda and notes: {settings.link(f'/touchpoints/{tp.id}')}")
+        event.add(
+            "description",
+            f"{tp.kind.label}, planned {tp.planned_mode.label.lower()}. "
+            f"Agenda and notes: {settings.link(f'/touchpoints/{tp.id}')}",
+        )
     if tp.planned_mode.value == "in_person":
         event.add("location", "In person")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -102,12 +106,17 @@ def feed(employee: Employee, settings: NudgeSettings) -> bytes:
     """A person's feed: their open touchpoints (as the person or the owner) from a month ago on."""
     now = utcnow()
     touchpoints = db.session.scalars(
-        select(Touchpoint).options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-        .where(or_(Touchpoint.employee_id == employee.id, Touchpoint.owner_id == employee.id),
-               Touchpoint.status.in_(OPEN_STATUSES),
-               Touchpoint.due_at >= now - timedelta(days=FEED_PAST_DAYS),
-               Touchpoint.due_at <= now + timedelta(days=FEED_FUTURE_DAYS))
-        .order_by(Touchpoint.due_at).limit(2000)).all()
+        select(Touchpoint)
+        .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+        .where(
+            or_(Touchpoint.employee_id == employee.id, Touchpoint.owner_id == employee.id),
+            Touchpoint.status.in_(OPEN_STATUSES),
+            Touchpoint.due_at >= now - timedelta(days=FEED_PAST_DAYS),
+            Touchpoint.due_at <= now + timedelta(days=FEED_FUTURE_DAYS),
+        )
+        .order_by(Touchpoint.due_at)
+        .limit(2000)
+    ).all()
     cal = _calendar("PUBLISH")
     cal.add("x-wr-calname", f"Touchpoints — {employee.full_name}")
     cal.add("x-wr-timezone", employee.timezone)

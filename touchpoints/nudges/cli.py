@@ -1,4 +1,5 @@
 """`flask nudges …`: run the delivery and reminder passes by hand, and see the outbox at a glance."""
+
 from __future__ import annotations
 
 import click
@@ -57,4 +58,6 @@ def check_slack_command() -> None:
         answer = make_client(settings.slack_token, settings.slack_api_url).auth_test()
     except SlackApiError as error:
         raise click.ClickException(f"Slack refused: {error.response.get('error')}") from None
-    click.echo(f"Slack workspace {answer.get('team')} ({answer.get('team_id')}), bot user {answer.get('user_id')}.")
+    click.echo(
+        f"Slack workspace {answer.get('team')} ({answer.get('team_id')}), bot user {answer.get('user_id')}."
+    )

@@ -4,6 +4,7 @@ Slack (Block Kit), Teams (Adaptive Card), email and the in-app list each render 
 `Message`. Sensitive moments (reviews, grievances, exits, channel-guideline kinds) say who and
 when, with a link: their substance stays in the app.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,8 +21,12 @@ DONE_OTHER = "done_other"
 RESCHEDULE = "reschedule"
 OPEN = "open"
 TOUCHPOINT_ACTIONS = (DONE_IN_PERSON, DONE_OTHER, RESCHEDULE)
-ACTION_LABELS = {DONE_IN_PERSON: "Done — in person", DONE_OTHER: "Done — another way…",
-                 RESCHEDULE: "Reschedule", OPEN: "Open"}
+ACTION_LABELS = {
+    DONE_IN_PERSON: "Done — in person",
+    DONE_OTHER: "Done — another way…",
+    RESCHEDULE: "Reschedule",
+    OPEN: "Open",
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,10 @@ class Message:
         lines = [self.intro] if self.intro else []
         for item in self.items:
             lines.append(("• " if self.is_digest else "") + item.headline)
-            lines.extend(f"   {label}: {value}" if self.is_digest else f"{label}: {value}"
-                         for label, value in item.facts)
+            lines.extend(
+                f"   {label}: {value}" if self.is_digest else f"{label}: {value}"
+                for label, value in item.facts
+            )
         return "\n".join(lines)
 
 
@@ -107,8 +114,13 @@ def when(moment: datetime, timezone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({city} time)"
 
 
-LEAD_WORDS = {"morning": "today", "2wd": "in two working days", "5wd": "in a week",
-              "24h": "tomorrow", "2h": "in two hours"}
+LEAD_WORDS = {
+    "morning": "today",
+    "2wd": "in two working days",
+    "5wd": "in a week",
+    "24h": "tomorrow",
+    "2h": "in two hours",
+}
 
 
 def _lead_words(lead: str) -> str:
@@ -132,8 +144,9 @@ def _with_whom(tp: TouchpointFacts, recipient_id: int | None) -> str:
     return tp.employee_name
 
 
-def touchpoint_item(nudge: NudgeFacts, *, content_allowed: bool, policy_text: str | None,
-                    buttons: bool = True) -> Item:
+def touchpoint_item(
+    nudge: NudgeFacts, *, content_allowed: bool, policy_text: str | None, buttons: bool = True
+) -> Item:
     """The item for a reminder, an escalation or a confirmation about one touchpoint."""
     tp = nudge.touchpoint
     assert tp is not None
@@ -145,8 +158,9 @@ def touchpoint_item(nudge: NudgeFacts, *, content_allowed: bool, policy_text: st
         days = nudge.payload.get("overdue_days")
         what = "A conversation" if private else tp.title
         owner = tp.owner_name or "no one"
-        headline = f"Overdue{f' for {days} days' if days else ''}: {what} with {tp.employee_name}, " \
-                   f"owned by {owner}"
+        headline = (
+            f"Overdue{f' for {days} days' if days else ''}: {what} with {tp.employee_name}, owned by {owner}"
+        )
         facts = [("Was due", moment)]
         return Item(headline, tuple(facts), (open_action,), tp.id, nudge.id)
     if nudge.kind == "confirmation":
@@ -165,8 +179,15 @@ def touchpoint_item(nudge: NudgeFacts, *, content_allowed: bool, policy_text: st
     actions: list[Action] = []
     if buttons and tp.is_open:
         for name in TOUCHPOINT_ACTIONS:
-            actions.append(Action(name, ACTION_LABELS[name], nudge.links.get(name, ""), tp.id,
-                                  primary=name == DONE_IN_PERSON))
+            actions.append(
+                Action(
+                    name,
+                    ACTION_LABELS[name],
+                    nudge.links.get(name, ""),
+                    tp.id,
+                    primary=name == DONE_IN_PERSON,
+                )
+            )
     actions.append(open_action)
     return Item(headline, tuple(facts), tuple(actions), tp.id, nudge.id)
 
@@ -178,29 +199,53 @@ def other_item(nudge: NudgeFacts) -> Item:
     if nudge.kind in ("survey_invitation", "survey_reminder"):
         title = payload.get("survey_title", "A pulse survey")
         closes = payload.get("closes_at")
-        verb = "is waiting for your answers" if nudge.kind == "survey_invitation" else \
-            "closes soon and you have not answered yet"
-        facts = (("Closes", when(datetime.fromisoformat(closes), nudge.recipient_timezone)),) if closes else ()
-        return Item(f"{title} {verb} (anonymous, a few minutes)", facts,
-                    (Action(OPEN, "Answer", link, primary=True),), nudge_id=nudge.id)
+        verb = (
+            "is waiting for your answers"
+            if nudge.kind == "survey_invitation"
+            else "closes soon and you have not answered yet"
+        )
+        facts = (
+            (("Closes", when(datetime.fromisoformat(closes), nudge.recipient_timezone)),) if closes else ()
+        )
+        return Item(
+            f"{title} {verb} (anonymous, a few minutes)",
+            facts,
+            (Action(OPEN, "Answer", link, primary=True),),
+            nudge_id=nudge.id,
+        )
     if nudge.kind == "policy_escalation":
-        headline = f"{payload.get('employee_name', 'Someone')} is out of the policy " \
-                   f"“{payload.get('policy_name', '')}”"
-        facts = (("Finding", payload.get("detail", "")),) if payload.get("detail") and \
-            not payload.get("hr_only") else ()
+        headline = (
+            f"{payload.get('employee_name', 'Someone')} is out of the policy "
+            f"“{payload.get('policy_name', '')}”"
+        )
+        facts = (
+            (("Finding", payload.get("detail", "")),)
+            if payload.get("detail") and not payload.get("hr_only")
+            else ()
+        )
         return Item(headline, facts, (Action(OPEN, "Open", link),), nudge_id=nudge.id)
     if nudge.kind == "team_digest":
         lines = payload.get("lines", [])
-        return Item(payload.get("headline", "This week's touchpoints"),
-                    tuple(("", line) for line in lines), (Action(OPEN, "Open", link),), nudge_id=nudge.id)
-    return Item(payload.get("headline", "A notice from Touchpoints"),
-                (("Details", payload["detail"]),) if payload.get("detail") else (),
-                (Action(OPEN, "Open", link),) if link else (), nudge_id=nudge.id)
+        return Item(
+            payload.get("headline", "This week's touchpoints"),
+            tuple(("", line) for line in lines),
+            (Action(OPEN, "Open", link),),
+            nudge_id=nudge.id,
+        )
+    return Item(
+        payload.get("headline", "A notice from Touchpoints"),
+        (("Details", payload["detail"]),) if payload.get("detail") else (),
+        (Action(OPEN, "Open", link),) if link else (),
+        nudge_id=nudge.id,
+    )
 
 
 def compose(items: list[Item], *, digest_title: str = "Your touchpoints today") -> Message:
     """One message from one item, or a digest of several."""
     if len(items) == 1:
         return Message(subject=items[0].headline, items=tuple(items))
-    return Message(subject=f"{digest_title}: {len(items)} things", items=tuple(items),
-                   intro=f"{digest_title} ({len(items)}):")
+    return Message(
+        subject=f"{digest_title}: {len(items)} things",
+        items=tuple(items),
+        intro=f"{digest_title} ({len(items)}):",
+    )

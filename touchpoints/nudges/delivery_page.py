@@ -1,4 +1,5 @@
 """Read models of the nudge pages: HR's delivery overview and a person's notification list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -79,7 +80,9 @@ class DeliveryOverview:
 
     @property
     def filter_counts(self) -> dict[str, int]:
-        return {key: sum(self.counts.get(s, 0) for s in statuses) for key, (_, statuses) in self.filters.items()}
+        return {
+            key: sum(self.counts.get(s, 0) for s in statuses) for key, (_, statuses) in self.filters.items()
+        }
 
 
 def _interval(seconds: int) -> str:
@@ -99,13 +102,22 @@ def job_rows() -> list[JobRow]:
     rows = []
     for spec in JOBS:
         run = runs.get(spec.id)
-        rows.append(JobRow(
-            id=spec.id, description=spec.description, interval=_interval(spec.seconds),
-            last_run=run.last_started_at if run else None, next_run=run.next_run_at if run else None,
-            duration_ms=run.last_duration_ms if run else None, result=run.last_result if run else "",
-            last_error=run.last_error if run else "", last_error_at=run.last_error_at if run else None,
-            runs=run.runs if run else 0, failures=run.failures if run else 0,
-            runner=run.last_runner if run else ""))
+        rows.append(
+            JobRow(
+                id=spec.id,
+                description=spec.description,
+                interval=_interval(spec.seconds),
+                last_run=run.last_started_at if run else None,
+                next_run=run.next_run_at if run else None,
+                duration_ms=run.last_duration_ms if run else None,
+                result=run.last_result if run else "",
+                last_error=run.last_error if run else "",
+                last_error_at=run.last_error_at if run else None,
+                runs=run.runs if run else 0,
+                failures=run.failures if run else 0,
+                runner=run.last_runner if run else "",
+            )
+        )
     return rows
 
 
@@ -115,27 +127,64 @@ def channel_rows(settings: NudgeSettings) -> list[ChannelRow]:
     rows = []
     slack_paused = paused.get("slack")
     if not settings.slack_enabled:
-        rows.append(ChannelRow(DeliveryChannel.SLACK, False, "Not set up",
-                               "No SLACK_BOT_TOKEN: people who prefer Slack get email (or the app) instead."))
+        rows.append(
+            ChannelRow(
+                DeliveryChannel.SLACK,
+                False,
+                "Not set up",
+                "No SLACK_BOT_TOKEN: people who prefer Slack get email (or the app) instead.",
+            )
+        )
     elif slack_paused is not None:
-        rows.append(ChannelRow(DeliveryChannel.SLACK, False, "Paused",
-                               f"{slack_paused.pause_reason} Since {slack_paused.paused_at:%d %b %Y %H:%M} UTC. "
-                               "The queue is kept.", paused=True))
+        rows.append(
+            ChannelRow(
+                DeliveryChannel.SLACK,
+                False,
+                "Paused",
+                f"{slack_paused.pause_reason} Since {slack_paused.paused_at:%d %b %Y %H:%M} UTC. "
+                "The queue is kept.",
+                paused=True,
+            )
+        )
     else:
-        note = "" if settings.slack_signing_secret else \
-            "No SLACK_SIGNING_SECRET: buttons in Slack cannot be answered."
+        note = (
+            ""
+            if settings.slack_signing_secret
+            else "No SLACK_SIGNING_SECRET: buttons in Slack cannot be answered."
+        )
         rows.append(ChannelRow(DeliveryChannel.SLACK, True, "Ready", note))
-    teams_people = db.session.scalar(select(func.count()).select_from(DeliveryProfile)
-                                     .where(DeliveryProfile.teams_webhook_url.is_not(None))) or 0
-    teams_teams = db.session.scalar(select(func.count()).select_from(TeamChannel)
-                                    .where(TeamChannel.teams_webhook_url.is_not(None))) or 0
-    rows.append(ChannelRow(DeliveryChannel.TEAMS, bool(teams_people or teams_teams),
-                           "Ready" if teams_people or teams_teams else "No workflows",
-                           f"{teams_people} personal and {teams_teams} team workflow addresses."))
-    rows.append(ChannelRow(DeliveryChannel.EMAIL, settings.email_enabled,
-                           "Ready" if settings.email_enabled else "Not set up",
-                           f"Through {settings.smtp_host}:{settings.smtp_port}" if settings.email_enabled
-                           else "No SMTP_HOST: email-preferring people get notifications in the app."))
+    teams_people = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(DeliveryProfile)
+            .where(DeliveryProfile.teams_webhook_url.is_not(None))
+        )
+        or 0
+    )
+    teams_teams = (
+        db.session.scalar(
+            select(func.count()).select_from(TeamChannel).where(TeamChannel.teams_webhook_url.is_not(None))
+        )
+        or 0
+    )
+    rows.append(
+        ChannelRow(
+            DeliveryChannel.TEAMS,
+            bool(teams_people or teams_teams),
+            "Ready" if teams_people or teams_teams else "No workflows",
+            f"{teams_people} personal and {teams_teams} team workflow addresses.",
+        )
+    )
+    rows.append(
+        ChannelRow(
+            DeliveryChannel.EMAIL,
+            settings.email_enabled,
+            "Ready" if settings.email_enabled else "Not set up",
+            f"Through {settings.smtp_host}:{settings.smtp_port}"
+            if settings.email_enabled
+            else "No SMTP_HOST: email-preferring people get notifications in the app.",
+        )
+    )
     rows.append(ChannelRow(DeliveryChannel.IN_APP, True, "Ready", "Always on: the notification list."))
     return rows
 
@@ -143,30 +192,57 @@ def channel_rows(settings: NudgeSettings) -> list[ChannelRow]:
 def delivery_overview(*, status: str, page: int, viewer_tz: str) -> DeliveryOverview:
     """Everything the HR delivery page shows, in a fixed number of queries."""
     settings = NudgeSettings.current()
-    label, statuses = FILTERS.get(status, FILTERS["problems"])
+    _label, statuses = FILTERS.get(status, FILTERS["problems"])
     condition = Nudge.status.in_(statuses)
     total = db.session.scalar(select(func.count()).select_from(Nudge).where(condition)) or 0
     pages = max(1, ceil(total / PER_PAGE))
     page = min(page, pages)
     nudges = db.session.scalars(
-        select(Nudge).options(joinedload(Nudge.recipient), joinedload(Nudge.team),
-                              joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee))
-        .where(condition).order_by(Nudge.updated_at.desc(), Nudge.id.desc())
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        select(Nudge)
+        .options(
+            joinedload(Nudge.recipient),
+            joinedload(Nudge.team),
+            joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee),
+        )
+        .where(condition)
+        .order_by(Nudge.updated_at.desc(), Nudge.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
     marked = db.session.execute(
-        select(Employee, DeliveryProfile).join(DeliveryProfile, DeliveryProfile.employee_id == Employee.id)
-        .where((DeliveryProfile.slack_not_found_at.is_not(None)) |
-               (DeliveryProfile.teams_webhook_broken_at.is_not(None)))
-        .order_by(Employee.full_name).limit(100)).all()
-    teams = db.session.execute(select(Team, TeamChannel).outerjoin(TeamChannel, TeamChannel.team_id == Team.id)
-                               .order_by(Team.name)).all()
-    preferences = {str(c.value if hasattr(c, "value") else c): n for c, n in db.session.execute(
-        select(Employee.preferred_channel, func.count()).where(Employee.deactivated_at.is_(None))
-        .group_by(Employee.preferred_channel)).all()}
-    return DeliveryOverview(counts=status_counts(), channels=channel_rows(settings), jobs=job_rows(),
-                            nudges=list(nudges), total=total, page=page, pages=pages, filters=FILTERS,
-                            marked_people=[(e, p) for e, p in marked], teams=[(t, c) for t, c in teams],
-                            preferences=preferences)
+        select(Employee, DeliveryProfile)
+        .join(DeliveryProfile, DeliveryProfile.employee_id == Employee.id)
+        .where(
+            (DeliveryProfile.slack_not_found_at.is_not(None))
+            | (DeliveryProfile.teams_webhook_broken_at.is_not(None))
+        )
+        .order_by(Employee.full_name)
+        .limit(100)
+    ).all()
+    teams = db.session.execute(
+        select(Team, TeamChannel).outerjoin(TeamChannel, TeamChannel.team_id == Team.id).order_by(Team.name)
+    ).all()
+    preferences = {
+        str(c.value if hasattr(c, "value") else c): n
+        for c, n in db.session.execute(
+            select(Employee.preferred_channel, func.count())
+            .where(Employee.deactivated_at.is_(None))
+            .group_by(Employee.preferred_channel)
+        ).all()
+    }
+    return DeliveryOverview(
+        counts=status_counts(),
+        channels=channel_rows(settings),
+        jobs=job_rows(),
+        nudges=list(nudges),
+        total=total,
+        page=page,
+        pages=pages,
+        filters=FILTERS,
+        marked_people=[(e, p) for e, p in marked],
+        teams=[(t, c) for t, c in teams],
+        preferences=preferences,
+    )
 
 
 def describe_nudge(nudge: Nudge) -> str:
@@ -177,8 +253,9 @@ def describe_nudge(nudge: Nudge) -> str:
         what = "A private conversation" if tp.sensitive or tp.kind.is_sensitive else tp.title
         return f"{nudge.kind.label}: {what} with {who}"
     payload = nudge.payload or {}
-    return f"{nudge.kind.label}: " + str(payload.get("headline") or payload.get("survey_title")
-                                         or payload.get("policy_name") or "")
+    return f"{nudge.kind.label}: " + str(
+        payload.get("headline") or payload.get("survey_title") or payload.get("policy_name") or ""
+    )
 
 
 @dataclass
@@ -196,12 +273,22 @@ def notification_rows(nudges: list[Nudge], tz: str, settings: NudgeSettings) -> 
     rows = []
     for nudge in nudges:
         facts = facts_for(nudge, nudge.touchpoint, tz, settings, DeliveryChannel.IN_APP)
-        item = compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False) \
-            if nudge.touchpoint is not None else compose.other_item(facts)
+        item = (
+            compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False)
+            if nudge.touchpoint is not None
+            else compose.other_item(facts)
+        )
         link = next((a.url for a in item.actions if a.url), None)
         if link and link.startswith(settings.base_url):
-            link = link[len(settings.base_url):] or "/"
-        rows.append(NotificationRow(nudge, item.headline, item.facts, link,
-                                    to_local(nudge.sent_at, tz) if nudge.sent_at else None,
-                                    nudge.read_at is None and nudge.channel is DeliveryChannel.IN_APP))
+            link = link[len(settings.base_url) :] or "/"
+        rows.append(
+            NotificationRow(
+                nudge,
+                item.headline,
+                item.facts,
+                link,
+                to_local(nudge.sent_at, tz) if nudge.sent_at else None,
+                nudge.read_at is None and nudge.channel is DeliveryChannel.IN_APP,
+            )
+        )
     return rows

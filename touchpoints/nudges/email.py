@@ -3,8 +3,10 @@
 One connection is kept for a whole delivery run. A refusal before the message was accepted is
 retried; a connection lost after DATA was sent means the answer was lost (unknown).
 """
+
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -15,8 +17,14 @@ from touchpoints.nudges.outcomes import SendResult, Verdict
 from touchpoints.nudges.settings import NudgeSettings
 
 
-def build_email(message: Message, *, to_name: str, to_email: str, sender: str,
-                attachment: tuple[str, bytes, str] | None = None) -> EmailMessage:
+def build_email(
+    message: Message,
+    *,
+    to_name: str,
+    to_email: str,
+    sender: str,
+    attachment: tuple[str, bytes, str] | None = None,
+) -> EmailMessage:
     """A text + HTML email of a message (links are the same signed links as Teams buttons)."""
     email = EmailMessage()
     email["Subject"] = message.subject[:200]
@@ -30,13 +38,19 @@ def build_email(message: Message, *, to_name: str, to_email: str, sender: str,
                 lines.append(f"{action.label}: {action.url}")
     lines += ["", "Touchpoints · change how you are reached in your notification settings."]
     email.set_content("\n".join(lines))
-    html = [f"<h1 style=\"font-size:18px\">{escape(message.subject)}</h1>"]
+    html = [f'<h1 style="font-size:18px">{escape(message.subject)}</h1>']
     for item in message.items:
-        html.append(f"<h2 style=\"font-size:16px\">{escape(item.headline)}</h2>")
+        html.append(f'<h2 style="font-size:16px">{escape(item.headline)}</h2>')
         if item.facts:
-            html.append("<ul>" + "".join(f"<li><strong>{escape(k)}</strong> {escape(v)}</li>" if k
-                                         else f"<li>{escape(v)}</li>" for k, v in item.facts) + "</ul>")
-        links = [f"<a href=\"{escape(a.url)}\">{escape(a.label)}</a>" for a in item.actions if a.url]
+            html.append(
+                "<ul>"
+                + "".join(
+                    f"<li><strong>{escape(k)}</strong> {escape(v)}</li>" if k else f"<li>{escape(v)}</li>"
+                    for k, v in item.facts
+                )
+                + "</ul>"
+            )
+        links = [f'<a href="{escape(a.url)}">{escape(a.label)}</a>' for a in item.actions if a.url]
         if links:
             html.append("<p>" + " · ".join(links) + "</p>")
     email.add_alternative("\n".join(html), subtype="html")
@@ -56,8 +70,11 @@ class EmailSender:
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
-            smtp = smtplib.SMTP(self.settings.smtp_host or "localhost", self.settings.smtp_port,
-                                timeout=self.settings.smtp_timeout)
+            smtp = smtplib.SMTP(
+                self.settings.smtp_host or "localhost",
+                self.settings.smtp_port,
+                timeout=self.settings.smtp_timeout,
+            )
             if self.settings.smtp_starttls:
                 smtp.starttls()
             if self.settings.smtp_user:
@@ -68,10 +85,8 @@ class EmailSender:
     def close(self) -> None:
         """Say goodbye to the server."""
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self._smtp = None
 
     def send(self, email: EmailMessage) -> SendResult:

@@ -1,4 +1,5 @@
 """Forms of the nudges pages: notification settings, team channels, and the confirm-from-a-link page."""
+
 from __future__ import annotations
 
 import re
@@ -20,18 +21,21 @@ class NotificationSettingsForm(FlaskForm):
     """A person's own delivery settings (channel and quiet hours live in My preferences)."""
 
     daily_digest = BooleanField("Bundle my nudges into one message at the start of my working day")
-    teams_webhook_url = URLField("My Teams workflow address", validators=[Optional(), Length(max=1000),
-                                                                          _https_webhook])
+    teams_webhook_url = URLField(
+        "My Teams workflow address", validators=[Optional(), Length(max=1000), _https_webhook]
+    )
     submit = SubmitField("Save settings")
 
 
 class TeamChannelForm(FlaskForm):
     """Where a team's nudges may go."""
 
-    teams_webhook_url = URLField("Teams workflow address for the team", validators=[Optional(), Length(max=1000),
-                                                                                   _https_webhook])
-    slack_digest_channel = StringField("Slack channel id for the weekly digest", validators=[Optional(),
-                                                                                            Length(max=32)])
+    teams_webhook_url = URLField(
+        "Teams workflow address for the team", validators=[Optional(), Length(max=1000), _https_webhook]
+    )
+    slack_digest_channel = StringField(
+        "Slack channel id for the weekly digest", validators=[Optional(), Length(max=32)]
+    )
     submit = SubmitField("Save team channels")
 
     def validate_slack_digest_channel(self, field) -> None:

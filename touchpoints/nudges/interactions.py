@@ -4,6 +4,7 @@ Both end in the same journeys services the pages use (`log_touchpoint`, `resched
 human-touch policies judge a Slack button exactly as they judge the log page. Nothing here imports
 Flask's request: the views pass the parsed payload in and send back what these functions return.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,11 @@ def _user_for_slack_id(slack_user_id: str):
     from touchpoints.auth.models import User
     from touchpoints.people.models import Employee
 
-    return db.session.scalar(select(User).join(Employee, Employee.id == User.employee_id)
-                             .where(Employee.slack_user_id == slack_user_id, Employee.deactivated_at.is_(None)))
+    return db.session.scalar(
+        select(User)
+        .join(Employee, Employee.id == User.employee_id)
+        .where(Employee.slack_user_id == slack_user_id, Employee.deactivated_at.is_(None))
+    )
 
 
 def _touchpoint(value: Any) -> Touchpoint | None:
@@ -77,12 +81,18 @@ def ask_to_confirm(touchpoint: Touchpoint, actor) -> None:
     """Queue the confirmation request to the person, in the same transaction as the log."""
     if actor.employee_id == touchpoint.employee_id or touchpoint.employee is None:
         return
-    enqueue(dedup_key=f"confirmation:{touchpoint.id}:{touchpoint.sequence}:{touchpoint.employee_id}",
-            kind=NudgeKind.CONFIRMATION, recipient=touchpoint.employee, touchpoint_id=touchpoint.id,
-            payload={"logged_by": actor.employee.full_name})
+    enqueue(
+        dedup_key=f"confirmation:{touchpoint.id}:{touchpoint.sequence}:{touchpoint.employee_id}",
+        kind=NudgeKind.CONFIRMATION,
+        recipient=touchpoint.employee,
+        touchpoint_id=touchpoint.id,
+        payload={"logged_by": actor.employee.full_name},
+    )
 
 
-def log_from_chat(touchpoint: Touchpoint, *, actor, mode: Mode | str, happened_at: datetime | None = None) -> str:
+def log_from_chat(
+    touchpoint: Touchpoint, *, actor, mode: Mode | str, happened_at: datetime | None = None
+) -> str:
     """Log through the same service (and policies) as the page; commits; returns the outcome text.
 
     Raises the journeys errors (HumanTouchRefusal, NotAllowed, TouchpointActionError) unchanged.
@@ -91,14 +101,17 @@ def log_from_chat(touchpoint: Touchpoint, *, actor, mode: Mode | str, happened_a
     ask_to_confirm(touchpoint, actor)
     db.session.commit()
     local = to_local(touchpoint.happened_at, actor.employee.timezone)
-    return f"Logged as {touchpoint.actual_mode.label.lower()} by {actor.employee.full_name} " \
-           f"at {local:%H:%M} on {local:%a} {local.day} {local:%b}."
+    return (
+        f"Logged as {touchpoint.actual_mode.label.lower()} by {actor.employee.full_name} "
+        f"at {local:%H:%M} on {local:%a} {local.day} {local:%b}."
+    )
 
 
 def _refusal_text(error: JourneyError) -> str:
     if isinstance(error, HumanTouchRefusal):
-        return f"Not logged: {error.reason} Open it in Touchpoints to log it another way" + \
-            (" or ask an HR partner to override." if error.overridable else ".")
+        return f"Not logged: {error.reason} Open it in Touchpoints to log it another way" + (
+            " or ask an HR partner to override." if error.overridable else "."
+        )
     if isinstance(error, JourneyValidationError):
         return "Not saved: " + " ".join(error.errors.values())
     return f"Not done: {error}"
@@ -115,7 +128,9 @@ class SlackInteractions:
     def client(self):
         if self._client is None:
             # Short timeout: Slack waits three seconds for our answer.
-            self._client = make_client(self.settings.slack_token or "", self.settings.slack_api_url, timeout=2)
+            self._client = make_client(
+                self.settings.slack_token or "", self.settings.slack_api_url, timeout=2
+            )
         return self._client
 
     def handle(self, payload: dict[str, Any]) -> InteractionAnswer:
@@ -142,17 +157,31 @@ class SlackInteractions:
         user = _user_for_slack_id(slack_user)
         tp = _touchpoint(action.get("value"))
         if user is None:
-            return self._update(channel, ts, blocks, action, "Touchpoints does not know your Slack account yet: "
-                                "open the touchpoint in the app instead.", keep_buttons=True)
+            return self._update(
+                channel,
+                ts,
+                blocks,
+                action,
+                "Touchpoints does not know your Slack account yet: open the touchpoint in the app instead.",
+                keep_buttons=True,
+            )
         if tp is None:
-            return self._update(channel, ts, blocks, action, "This touchpoint no longer exists.", keep_buttons=False)
+            return self._update(
+                channel, ts, blocks, action, "This touchpoint no longer exists.", keep_buttons=False
+            )
         if action_id == "tp_done_in_person":
             try:
                 outcome = log_from_chat(tp, actor=user, mode=Mode.IN_PERSON)
             except JourneyError as error:
                 db.session.rollback()
-                return self._update(channel, ts, blocks, action, _refusal_text(error),
-                                    keep_buttons=not isinstance(error, NotAllowed))
+                return self._update(
+                    channel,
+                    ts,
+                    blocks,
+                    action,
+                    _refusal_text(error),
+                    keep_buttons=not isinstance(error, NotAllowed),
+                )
             return self._update(channel, ts, blocks, action, "✅ " + outcome, keep_buttons=False)
         if action_id == "tp_done_other":
             return self._open_modal(payload, self._log_modal(tp, user, channel, ts))
@@ -160,8 +189,16 @@ class SlackInteractions:
             return self._open_modal(payload, self._reschedule_modal(tp, user, channel, ts))
         return InteractionAnswer(outcome=f"unknown action {action_id}")
 
-    def _update(self, channel: str | None, ts: str | None, blocks: list[dict], action: dict[str, Any],
-                outcome: str, *, keep_buttons: bool) -> InteractionAnswer:
+    def _update(
+        self,
+        channel: str | None,
+        ts: str | None,
+        blocks: list[dict],
+        action: dict[str, Any],
+        outcome: str,
+        *,
+        keep_buttons: bool,
+    ) -> InteractionAnswer:
         """Update the original message: the outcome under the item, its buttons gone once it is done."""
         block_id = action.get("block_id")
         updated = []
@@ -199,30 +236,57 @@ class SlackInteractions:
     def _log_modal(self, tp: Touchpoint, user, channel: str | None, ts: str | None) -> View:
         options = [Option(text=PlainTextObject(text=m.label), value=m.value) for m in Mode]
         initial = next(o for o in options if o.value == tp.planned_mode.value)
-        return View(type="modal", callback_id=LOG_CALLBACK, private_metadata=self._metadata(tp, channel, ts),
-                    title=PlainTextObject(text="Log touchpoint"), submit=PlainTextObject(text="Log"),
-                    close=PlainTextObject(text="Cancel"),
-                    blocks=[SectionBlock(text=MarkdownTextObject(text=f"*{tp.title}* with {tp.employee.full_name}")),
-                            InputBlock(block_id="mode", label=PlainTextObject(text="How did it happen?"),
-                                       element=StaticSelectElement(action_id="value", options=options,
-                                                                   initial_option=initial))])
+        return View(
+            type="modal",
+            callback_id=LOG_CALLBACK,
+            private_metadata=self._metadata(tp, channel, ts),
+            title=PlainTextObject(text="Log touchpoint"),
+            submit=PlainTextObject(text="Log"),
+            close=PlainTextObject(text="Cancel"),
+            blocks=[
+                SectionBlock(text=MarkdownTextObject(text=f"*{tp.title}* with {tp.employee.full_name}")),
+                InputBlock(
+                    block_id="mode",
+                    label=PlainTextObject(text="How did it happen?"),
+                    element=StaticSelectElement(action_id="value", options=options, initial_option=initial),
+                ),
+            ],
+        )
 
     def _reschedule_modal(self, tp: Touchpoint, user, channel: str | None, ts: str | None) -> View:
         tz = user.employee.timezone
         local = to_local(tp.due_at, tz)
-        return View(type="modal", callback_id=RESCHEDULE_CALLBACK, private_metadata=self._metadata(tp, channel, ts),
-                    title=PlainTextObject(text="Reschedule"), submit=PlainTextObject(text="Move it"),
-                    close=PlainTextObject(text="Cancel"),
-                    blocks=[SectionBlock(text=MarkdownTextObject(
-                                text=f"*{tp.title}* with {tp.employee.full_name}. Times are in {tz}.")),
-                            InputBlock(block_id="date", label=PlainTextObject(text="New date"),
-                                       element=DatePickerElement(action_id="value",
-                                                                 initial_date=local.date().isoformat())),
-                            InputBlock(block_id="time", label=PlainTextObject(text="New time"),
-                                       element=TimePickerElement(action_id="value",
-                                                                 initial_time=local.strftime("%H:%M"))),
-                            InputBlock(block_id="reason", optional=True, label=PlainTextObject(text="Why (optional)"),
-                                       element=PlainTextInputElement(action_id="value", max_length=200))])
+        return View(
+            type="modal",
+            callback_id=RESCHEDULE_CALLBACK,
+            private_metadata=self._metadata(tp, channel, ts),
+            title=PlainTextObject(text="Reschedule"),
+            submit=PlainTextObject(text="Move it"),
+            close=PlainTextObject(text="Cancel"),
+            blocks=[
+                SectionBlock(
+                    text=MarkdownTextObject(
+                        text=f"*{tp.title}* with {tp.employee.full_name}. Times are in {tz}."
+                    )
+                ),
+                InputBlock(
+                    block_id="date",
+                    label=PlainTextObject(text="New date"),
+                    element=DatePickerElement(action_id="value", initial_date=local.date().isoformat()),
+                ),
+                InputBlock(
+                    block_id="time",
+                    label=PlainTextObject(text="New time"),
+                    element=TimePickerElement(action_id="value", initial_time=local.strftime("%H:%M")),
+                ),
+                InputBlock(
+                    block_id="reason",
+                    optional=True,
+                    label=PlainTextObject(text="Why (optional)"),
+                    element=PlainTextInputElement(action_id="value", max_length=200),
+                ),
+            ],
+        )
 
     def _view_submission(self, payload: dict[str, Any]) -> InteractionAnswer:
         view = payload.get("view") or {}
@@ -236,8 +300,14 @@ class SlackInteractions:
         tp = _touchpoint(meta.get("tp"))
         first_block = "mode" if callback == LOG_CALLBACK else "date"
         if user is None or tp is None:
-            return InteractionAnswer(body={"response_action": "errors", "errors": {
-                first_block: "Touchpoints does not know your Slack account or this touchpoint."}})
+            return InteractionAnswer(
+                body={
+                    "response_action": "errors",
+                    "errors": {
+                        first_block: "Touchpoints does not know your Slack account or this touchpoint."
+                    },
+                }
+            )
         channel, ts = meta.get("channel"), meta.get("ts")
         if callback == LOG_CALLBACK:
             mode = ((values.get("mode") or {}).get("value") or {}).get("selected_option", {}).get("value", "")
@@ -245,38 +315,61 @@ class SlackInteractions:
                 outcome = log_from_chat(tp, actor=user, mode=mode)
             except JourneyError as error:
                 db.session.rollback()
-                return InteractionAnswer(body={"response_action": "errors", "errors": {"mode": _refusal_text(error)}},
-                                         outcome=_refusal_text(error))
+                return InteractionAnswer(
+                    body={"response_action": "errors", "errors": {"mode": _refusal_text(error)}},
+                    outcome=_refusal_text(error),
+                )
             return self._after_dialog(channel, ts, tp, "✅ " + outcome)
         if callback == RESCHEDULE_CALLBACK:
             raw_date = ((values.get("date") or {}).get("value") or {}).get("selected_date")
             raw_time = ((values.get("time") or {}).get("value") or {}).get("selected_time")
             reason = ((values.get("reason") or {}).get("value") or {}).get("value") or ""
             try:
-                moment = datetime.combine(date.fromisoformat(raw_date), time.fromisoformat(raw_time),
-                                          tzinfo=zone(user.employee.timezone))
+                moment = datetime.combine(
+                    date.fromisoformat(raw_date),
+                    time.fromisoformat(raw_time),
+                    tzinfo=zone(user.employee.timezone),
+                )
             except (TypeError, ValueError):
-                return InteractionAnswer(body={"response_action": "errors",
-                                               "errors": {"date": "Choose a date and a time."}})
+                return InteractionAnswer(
+                    body={"response_action": "errors", "errors": {"date": "Choose a date and a time."}}
+                )
             try:
                 reschedule(tp, due_at=moment, actor=user, reason=reason)
                 db.session.commit()
             except JourneyError as error:
                 db.session.rollback()
-                return InteractionAnswer(body={"response_action": "errors", "errors": {"date": _refusal_text(error)}},
-                                         outcome=_refusal_text(error))
+                return InteractionAnswer(
+                    body={"response_action": "errors", "errors": {"date": _refusal_text(error)}},
+                    outcome=_refusal_text(error),
+                )
             theirs = to_local(moment, tp.employee.timezone)
-            return self._after_dialog(channel, ts, tp, f"📅 Moved to {theirs:%a} {theirs.day} {theirs:%b, %H:%M} "
-                                                       f"({tp.employee.timezone}) by {user.employee.full_name}.")
+            return self._after_dialog(
+                channel,
+                ts,
+                tp,
+                f"📅 Moved to {theirs:%a} {theirs.day} {theirs:%b, %H:%M} "
+                f"({tp.employee.timezone}) by {user.employee.full_name}.",
+            )
         return InteractionAnswer(outcome=f"ignored view {callback}")
 
-    def _after_dialog(self, channel: str | None, ts: str | None, tp: Touchpoint, outcome: str) -> InteractionAnswer:
+    def _after_dialog(
+        self, channel: str | None, ts: str | None, tp: Touchpoint, outcome: str
+    ) -> InteractionAnswer:
         answer = InteractionAnswer(outcome=outcome)
         if channel and ts:
             try:
-                self.client.chat_update(channel=channel, ts=ts, text=outcome, blocks=[
-                    SectionBlock(text=MarkdownTextObject(text=f"*{tp.title}* with {tp.employee.full_name}")).to_dict(),
-                    ContextBlock(elements=[MarkdownTextObject(text=outcome)]).to_dict()])
+                self.client.chat_update(
+                    channel=channel,
+                    ts=ts,
+                    text=outcome,
+                    blocks=[
+                        SectionBlock(
+                            text=MarkdownTextObject(text=f"*{tp.title}* with {tp.employee.full_name}")
+                        ).to_dict(),
+                        ContextBlock(elements=[MarkdownTextObject(text=outcome)]).to_dict(),
+                    ],
+                )
                 answer.updates.append({"channel": channel, "ts": ts})
             except (SlackApiError, OSError) as error:
                 answer.outcome += f" (the message could not be updated: {error})"

@@ -4,6 +4,7 @@ A link carries the action, the touchpoint and the recipient, signed with the app
 valid for a while. Following it opens a page in the app where the person, signed in, confirms:
 a GET never changes anything.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The nudge outbox, people's delivery settings, team channels, and the state of each channel."""
+
 from __future__ import annotations
 
 import enum
@@ -20,27 +21,44 @@ def _enum(cls: type[enum.Enum], length: int = 16):
 class NudgeStatus(enum.StrEnum):
     """Where a nudge is on its way to a person."""
 
-    PENDING = "pending"      # waiting for its moment (quiet hours, digest time, backoff)
-    SENDING = "sending"      # claimed by a delivery run under a lease
+    PENDING = "pending"  # waiting for its moment (quiet hours, digest time, backoff)
+    SENDING = "sending"  # claimed by a delivery run under a lease
     SENT = "sent"
-    FAILED = "failed"        # did surely not arrive; retried later
-    UNKNOWN = "unknown"      # may have arrived (the answer was lost): a person decides
-    DEAD = "dead"            # permanent error or too many attempts
-    EXPIRED = "expired"      # went stale before it could go out
+    FAILED = "failed"  # did surely not arrive; retried later
+    UNKNOWN = "unknown"  # may have arrived (the answer was lost): a person decides
+    DEAD = "dead"  # permanent error or too many attempts
+    EXPIRED = "expired"  # went stale before it could go out
     CANCELLED = "cancelled"  # no longer needed (the touchpoint was logged or called off)
     DISMISSED = "dismissed"  # HR looked at a problem and closed it
 
     @property
     def label(self) -> str:
-        return {"pending": "Waiting", "sending": "Sending", "sent": "Sent", "failed": "Failed, will retry",
-                "unknown": "Unknown", "dead": "Dead", "expired": "Expired", "cancelled": "Not needed",
-                "dismissed": "Dismissed"}[self.value]
+        return {
+            "pending": "Waiting",
+            "sending": "Sending",
+            "sent": "Sent",
+            "failed": "Failed, will retry",
+            "unknown": "Unknown",
+            "dead": "Dead",
+            "expired": "Expired",
+            "cancelled": "Not needed",
+            "dismissed": "Dismissed",
+        }[self.value]
 
     @property
     def badge(self) -> str:
         """The design system's badge modifier for this state."""
-        return {"pending": "neutral", "sending": "info", "sent": "ok", "failed": "warn", "unknown": "warn",
-                "dead": "bad", "expired": "neutral", "cancelled": "neutral", "dismissed": "neutral"}[self.value]
+        return {
+            "pending": "neutral",
+            "sending": "info",
+            "sent": "ok",
+            "failed": "warn",
+            "unknown": "warn",
+            "dead": "bad",
+            "expired": "neutral",
+            "cancelled": "neutral",
+            "dismissed": "neutral",
+        }[self.value]
 
 
 DUE_STATUSES = (NudgeStatus.PENDING, NudgeStatus.FAILED)
@@ -50,21 +68,27 @@ PROBLEM_STATUSES = (NudgeStatus.FAILED, NudgeStatus.UNKNOWN, NudgeStatus.DEAD)
 class NudgeKind(enum.StrEnum):
     """Why a nudge exists."""
 
-    REMINDER = "reminder"                    # a touchpoint the recipient owns is coming up
-    ESCALATION = "escalation"                # a touchpoint is overdue: to the HR partner
+    REMINDER = "reminder"  # a touchpoint the recipient owns is coming up
+    ESCALATION = "escalation"  # a touchpoint is overdue: to the HR partner
     POLICY_ESCALATION = "policy_escalation"  # someone is out of a blocking human-touch policy
-    CONFIRMATION = "confirmation"            # someone logged a touchpoint with you: confirm it
+    CONFIRMATION = "confirmation"  # someone logged a touchpoint with you: confirm it
     SURVEY_INVITATION = "survey_invitation"
     SURVEY_REMINDER = "survey_reminder"
-    TEAM_DIGEST = "team_digest"              # the week's touchpoints of a team, to its channel
-    NOTICE = "notice"                        # an operational notice to HR (Slack paused ...)
+    TEAM_DIGEST = "team_digest"  # the week's touchpoints of a team, to its channel
+    NOTICE = "notice"  # an operational notice to HR (Slack paused ...)
 
     @property
     def label(self) -> str:
-        return {"reminder": "Reminder", "escalation": "Overdue escalation",
-                "policy_escalation": "Policy escalation", "confirmation": "Confirmation request",
-                "survey_invitation": "Survey invitation", "survey_reminder": "Survey reminder",
-                "team_digest": "Team digest", "notice": "Notice"}[self.value]
+        return {
+            "reminder": "Reminder",
+            "escalation": "Overdue escalation",
+            "policy_escalation": "Policy escalation",
+            "confirmation": "Confirmation request",
+            "survey_invitation": "Survey invitation",
+            "survey_reminder": "Survey reminder",
+            "team_digest": "Team digest",
+            "notice": "Notice",
+        }[self.value]
 
 
 class DeliveryChannel(enum.StrEnum):
@@ -77,7 +101,9 @@ class DeliveryChannel(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"slack": "Slack", "teams": "Microsoft Teams", "email": "Email", "in_app": "In the app"}[self.value]
+        return {"slack": "Slack", "teams": "Microsoft Teams", "email": "Email", "in_app": "In the app"}[
+            self.value
+        ]
 
 
 class Nudge(db.Model):
@@ -90,8 +116,12 @@ class Nudge(db.Model):
         Index("ix_nudges_recipient_created", "recipient_id", "created_at"),
         Index("ix_nudges_touchpoint", "touchpoint_id"),
         # Leases that ran out (a killed scheduler) are found without a scan.
-        Index("ix_nudges_sending_lease", "lease_until", sqlite_where=text("status = 'sending'"),
-              postgresql_where=text("status = 'sending'")),
+        Index(
+            "ix_nudges_sending_lease",
+            "lease_until",
+            sqlite_where=text("status = 'sending'"),
+            postgresql_where=text("status = 'sending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """What a channel answered, in the outbox's terms: sent, retry, unknown, dead, or pause the channel."""
+
 from __future__ import annotations
 
 import enum
@@ -7,11 +8,11 @@ from dataclasses import dataclass
 
 class Verdict(enum.StrEnum):
     SENT = "sent"
-    RETRY = "retry"          # surely did not arrive (refused, 429, 5xx): try again later
-    UNKNOWN = "unknown"      # may have arrived: a person decides, never resent blindly
-    DEAD = "dead"            # permanent for this nudge
-    PAUSE = "pause"          # the whole channel is unusable (revoked token): keep the queue, alert HR
-    REROUTE = "reroute"      # this person cannot be reached here (no Slack user, broken webhook)
+    RETRY = "retry"  # surely did not arrive (refused, 429, 5xx): try again later
+    UNKNOWN = "unknown"  # may have arrived: a person decides, never resent blindly
+    DEAD = "dead"  # permanent for this nudge
+    PAUSE = "pause"  # the whole channel is unusable (revoked token): keep the queue, alert HR
+    REROUTE = "reroute"  # this person cannot be reached here (no Slack user, broken webhook)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SendResult:
         return cls(Verdict.SENT, external_ref=ref, learnt=learnt)
 
     @classmethod
-    def retry(cls, reason: str, retry_after: float | None = None,
-              learnt: dict[str, str] | None = None) -> SendResult:
+    def retry(
+        cls, reason: str, retry_after: float | None = None, learnt: dict[str, str] | None = None
+    ) -> SendResult:
         return cls(Verdict.RETRY, reason, retry_after=retry_after, learnt=learnt)

@@ -7,6 +7,7 @@ watermark per pass remembers how far it looked, so each run reads only the touch
 moment arrived since (through the status/due-date index), and a reminder whose moment passed
 long ago while nothing ran is skipped rather than sent late.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,9 @@ class Lead:
         if self.unit == "morning":
             return timedelta(0), timedelta(days=1)
         # N working days back: weekends and up to a week of holidays in between.
-        return timedelta(days=max(0, self.amount - 1)), timedelta(days=self.amount + 2 * (self.amount // 5 + 1) + 7)
+        return timedelta(days=max(0, self.amount - 1)), timedelta(
+            days=self.amount + 2 * (self.amount // 5 + 1) + 7
+        )
 
 
 @lru_cache(maxsize=65536)
@@ -64,8 +67,16 @@ def _calendar(country: str, subdivision: str, work_days: str) -> WorkCalendar:
     return WorkCalendar(country or "GB", subdivision or "", work_days or "12345")
 
 
-def reminder_moment(lead: Lead, due_at: datetime, *, timezone: str, work_start: dtime, country: str,
-                    subdivision: str, work_days: str) -> datetime | None:
+def reminder_moment(
+    lead: Lead,
+    due_at: datetime,
+    *,
+    timezone: str,
+    work_start: dtime,
+    country: str,
+    subdivision: str,
+    work_days: str,
+) -> datetime | None:
     """When the reminder of this lead goes out for a touchpoint due at due_at, in the owner's calendar."""
     if lead.unit == "h":
         return due_at - timedelta(hours=lead.amount)
@@ -123,26 +134,62 @@ def remind_owners(now: datetime | None = None, settings: NudgeSettings | None = 
         if default_has:
             kind_filter = or_(kind_filter, Touchpoint.kind.not_in(named_with + named_without))
         query = (
-            select(Touchpoint.id, Touchpoint.due_at, Touchpoint.owner_id, owner.timezone, owner.work_start,
-                   owner.country_code, owner.subdivision, owner.work_days, owner.preferred_channel)
+            select(
+                Touchpoint.id,
+                Touchpoint.due_at,
+                Touchpoint.owner_id,
+                owner.timezone,
+                owner.work_start,
+                owner.country_code,
+                owner.subdivision,
+                owner.work_days,
+                owner.preferred_channel,
+            )
             .join(owner, owner.id == Touchpoint.owner_id)
-            .where(Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at > now,
-                   Touchpoint.due_at >= since + shortest, Touchpoint.due_at <= now + longest,
-                   kind_filter, owner.deactivated_at.is_(None))
+            .where(
+                Touchpoint.status.in_(OPEN_STATUSES),
+                Touchpoint.due_at > now,
+                Touchpoint.due_at >= since + shortest,
+                Touchpoint.due_at <= now + longest,
+                kind_filter,
+                owner.deactivated_at.is_(None),
+            )
         )
-        for tp_id, due_at, owner_id, tz, work_start, country, subdivision, work_days, channel in \
-                db.session.execute(query):
+        for (
+            tp_id,
+            due_at,
+            owner_id,
+            tz,
+            work_start,
+            country,
+            subdivision,
+            work_days,
+            channel,
+        ) in db.session.execute(query):
             read += 1
-            moment = reminder_moment(lead, due_at, timezone=tz, work_start=work_start, country=country,
-                                     subdivision=subdivision, work_days=work_days)
+            moment = reminder_moment(
+                lead,
+                due_at,
+                timezone=tz,
+                work_start=work_start,
+                country=country,
+                subdivision=subdivision,
+                work_days=work_days,
+            )
             if moment is None or not since < moment <= now or moment >= due_at:
                 continue
-            rows.append({
-                "dedup_key": f"reminder:{tp_id}:{text}:{owner_id}:{due_at:%Y%m%dT%H%M}",
-                "kind": NudgeKind.REMINDER, "recipient_id": owner_id, "touchpoint_id": tp_id,
-                "channel": preferred_channel(channel), "next_attempt_at": moment, "expires_at": due_at,
-                "payload": {"lead": text, "due_at": due_at.isoformat(), "at": moment.isoformat()},
-            })
+            rows.append(
+                {
+                    "dedup_key": f"reminder:{tp_id}:{text}:{owner_id}:{due_at:%Y%m%dT%H%M}",
+                    "kind": NudgeKind.REMINDER,
+                    "recipient_id": owner_id,
+                    "touchpoint_id": tp_id,
+                    "channel": preferred_channel(channel),
+                    "next_attempt_at": moment,
+                    "expires_at": due_at,
+                    "payload": {"lead": text, "due_at": due_at.isoformat(), "at": moment.isoformat()},
+                }
+            )
     added = enqueue_many(rows)
     _set_watermark("reminders", now)
     db.session.commit()
@@ -153,10 +200,13 @@ def _first_hr_partner() -> int | None:
     from touchpoints.auth.models import Role, User, UserRole
 
     return db.session.scalar(
-        select(User.employee_id).join(UserRole, UserRole.user_id == User.id)
+        select(User.employee_id)
+        .join(UserRole, UserRole.user_id == User.id)
         .join(Employee, Employee.id == User.employee_id)
         .where(UserRole.role == Role.HR_PARTNER.value, Employee.deactivated_at.is_(None))
-        .order_by(User.employee_id).limit(1))
+        .order_by(User.employee_id)
+        .limit(1)
+    )
 
 
 def escalate_overdue(now: datetime | None = None, settings: NudgeSettings | None = None) -> dict[str, int]:
@@ -175,26 +225,41 @@ def escalate_overdue(now: datetime | None = None, settings: NudgeSettings | None
         select(Touchpoint.id, Touchpoint.due_at, person.team_id, Team.hr_partner_id)
         .join(person, person.id == Touchpoint.employee_id)
         .outerjoin(Team, Team.id == person.team_id)
-        .where(Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at > since - after,
-               Touchpoint.due_at <= now - after)
+        .where(
+            Touchpoint.status.in_(OPEN_STATUSES),
+            Touchpoint.due_at > since - after,
+            Touchpoint.due_at <= now - after,
+        )
     ).all()
     fallback = _first_hr_partner() if rows else None
     hr_ids = {hr for *_, hr in rows if hr} | ({fallback} if fallback else set())
-    channels = dict(db.session.execute(select(Employee.id, Employee.preferred_channel)
-                                       .where(Employee.id.in_(hr_ids))).all()) if hr_ids else {}
+    channels = (
+        dict(
+            db.session.execute(
+                select(Employee.id, Employee.preferred_channel).where(Employee.id.in_(hr_ids))
+            ).all()
+        )
+        if hr_ids
+        else {}
+    )
     nudges = []
     for tp_id, due_at, _team_id, hr_id in rows:
         recipient = hr_id or fallback
         if recipient is None:
             continue
         moment = due_at + after
-        nudges.append({
-            "dedup_key": f"escalation:{tp_id}:{recipient}", "kind": NudgeKind.ESCALATION,
-            "recipient_id": recipient, "touchpoint_id": tp_id,
-            "channel": preferred_channel(channels.get(recipient)), "next_attempt_at": max(moment, now - expiry),
-            "expires_at": moment + expiry,
-            "payload": {"overdue_days": settings.escalate_after_days, "at": moment.isoformat()},
-        })
+        nudges.append(
+            {
+                "dedup_key": f"escalation:{tp_id}:{recipient}",
+                "kind": NudgeKind.ESCALATION,
+                "recipient_id": recipient,
+                "touchpoint_id": tp_id,
+                "channel": preferred_channel(channels.get(recipient)),
+                "next_attempt_at": max(moment, now - expiry),
+                "expires_at": moment + expiry,
+                "payload": {"overdue_days": settings.escalate_after_days, "at": moment.isoformat()},
+            }
+        )
     added = enqueue_many(nudges)
     _set_watermark("escalations", now)
     db.session.commit()
@@ -216,9 +281,13 @@ def raise_policy_escalations(now: datetime | None = None) -> dict[str, int]:
         db.session.commit()
         return {"violations": 0, "queued": 0}
     employee_ids = {v.employee_id for v in blocking}
-    team_hr = dict(db.session.execute(
-        select(Employee.id, Team.hr_partner_id).outerjoin(Team, Team.id == Employee.team_id)
-        .where(Employee.id.in_(employee_ids))).all())
+    team_hr = dict(
+        db.session.execute(
+            select(Employee.id, Team.hr_partner_id)
+            .outerjoin(Team, Team.id == Employee.team_id)
+            .where(Employee.id.in_(employee_ids))
+        ).all()
+    )
     fallback = _first_hr_partner()
     names = {i: p.full_name for i, p in report.people.items()}
     nudges = []
@@ -226,16 +295,37 @@ def raise_policy_escalations(now: datetime | None = None) -> dict[str, int]:
         recipient = team_hr.get(v.employee_id) or fallback
         if recipient is None:
             continue
-        nudges.append({
-            "dedup_key": f"policy:{v.policy_id}:{v.employee_id}:{v.touchpoint_id or 0}:{v.since.isoformat()}",
-            "kind": NudgeKind.POLICY_ESCALATION, "recipient_id": recipient, "touchpoint_id": None,
-            "channel": DeliveryChannel.IN_APP, "next_attempt_at": now, "expires_at": now + timedelta(days=14),
-            "payload": {"policy_name": v.policy_name, "employee_name": names.get(v.employee_id, ""),
-                        "detail": "" if v.hr_only else v.detail, "hr_only": v.hr_only,
-                        "link": "/compliance", "at": now.isoformat()},
-        })
-    channels = dict(db.session.execute(select(Employee.id, Employee.preferred_channel).where(
-        Employee.id.in_({n["recipient_id"] for n in nudges}))).all()) if nudges else {}
+        nudges.append(
+            {
+                "dedup_key": f"policy:{v.policy_id}:{v.employee_id}:{v.touchpoint_id or 0}:"
+                f"{v.since.isoformat()}",
+                "kind": NudgeKind.POLICY_ESCALATION,
+                "recipient_id": recipient,
+                "touchpoint_id": None,
+                "channel": DeliveryChannel.IN_APP,
+                "next_attempt_at": now,
+                "expires_at": now + timedelta(days=14),
+                "payload": {
+                    "policy_name": v.policy_name,
+                    "employee_name": names.get(v.employee_id, ""),
+                    "detail": "" if v.hr_only else v.detail,
+                    "hr_only": v.hr_only,
+                    "link": "/compliance",
+                    "at": now.isoformat(),
+                },
+            }
+        )
+    channels = (
+        dict(
+            db.session.execute(
+                select(Employee.id, Employee.preferred_channel).where(
+                    Employee.id.in_({n["recipient_id"] for n in nudges})
+                )
+            ).all()
+        )
+        if nudges
+        else {}
+    )
     for nudge in nudges:
         nudge["channel"] = preferred_channel(channels.get(nudge["recipient_id"]))
     added = enqueue_many(nudges)
@@ -255,11 +345,19 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     since = _watermark("surveys") or now - timedelta(days=2)
     rounds = db.session.execute(
-        select(SurveyRound.id, SurveyRound.opened_at, SurveyRound.reminders_sent_at, SurveyRound.closes_at,
-               Survey.title)
+        select(
+            SurveyRound.id,
+            SurveyRound.opened_at,
+            SurveyRound.reminders_sent_at,
+            SurveyRound.closes_at,
+            Survey.title,
+        )
         .join(Survey, Survey.id == SurveyRound.survey_id)
-        .where(SurveyRound.status == RoundStatus.OPEN, SurveyRound.closes_at > now,
-               or_(SurveyRound.opened_at > since, SurveyRound.reminders_sent_at > since))
+        .where(
+            SurveyRound.status == RoundStatus.OPEN,
+            SurveyRound.closes_at > now,
+            or_(SurveyRound.opened_at > since, SurveyRound.reminders_sent_at > since),
+        )
     ).all()
     queued = 0
     for round_id, opened_at, reminded_at, closes_at, title in rounds:
@@ -271,16 +369,31 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
         for kind, prefix, people in batches:
             channels = {}
             for start in range(0, len(people), 900):
-                chunk = people[start:start + 900]
-                channels.update(db.session.execute(select(Employee.id, Employee.preferred_channel)
-                                                   .where(Employee.id.in_(chunk))).all())
-            queued += enqueue_many([{
-                "dedup_key": f"{prefix}:{round_id}:{employee_id}", "kind": kind, "recipient_id": employee_id,
-                "channel": preferred_channel(channels.get(employee_id)), "next_attempt_at": now,
-                "expires_at": closes_at,
-                "payload": {"survey_title": title, "closes_at": closes_at.isoformat(), "link": "/surveys",
-                            "at": now.isoformat()},
-            } for employee_id in people])
+                chunk = people[start : start + 900]
+                channels.update(
+                    db.session.execute(
+                        select(Employee.id, Employee.preferred_channel).where(Employee.id.in_(chunk))
+                    ).all()
+                )
+            queued += enqueue_many(
+                [
+                    {
+                        "dedup_key": f"{prefix}:{round_id}:{employee_id}",
+                        "kind": kind,
+                        "recipient_id": employee_id,
+                        "channel": preferred_channel(channels.get(employee_id)),
+                        "next_attempt_at": now,
+                        "expires_at": closes_at,
+                        "payload": {
+                            "survey_title": title,
+                            "closes_at": closes_at.isoformat(),
+                            "link": "/surveys",
+                            "at": now.isoformat(),
+                        },
+                    }
+                    for employee_id in people
+                ]
+            )
     _set_watermark("surveys", now)
     db.session.commit()
     return {"rounds": len(rounds), "queued": queued}
@@ -292,16 +405,21 @@ def queue_team_digests(now: datetime | None = None) -> dict[str, int]:
     year, week, weekday = now.isocalendar()
     monday = datetime.combine((now - timedelta(days=weekday - 1)).date(), dtime(0), tzinfo=UTC)
     channels = db.session.execute(
-        select(TeamChannel.team_id, Team.name).join(Team, Team.id == TeamChannel.team_id)
-        .where(TeamChannel.slack_digest_channel != "")).all()
+        select(TeamChannel.team_id, Team.name)
+        .join(Team, Team.id == TeamChannel.team_id)
+        .where(TeamChannel.slack_digest_channel != "")
+    ).all()
     nudges = []
     for team_id, name in channels:
         members = select(Employee.id).where(Employee.team_id == team_id).scalar_subquery()
         open_rows = db.session.execute(
-            select(Touchpoint.kind, Touchpoint.due_at)
-            .where(Touchpoint.employee_id.in_(members), Touchpoint.status.in_(OPEN_STATUSES),
-                   Touchpoint.due_at < monday + timedelta(days=7),
-                   Touchpoint.due_at >= monday - timedelta(days=90))).all()
+            select(Touchpoint.kind, Touchpoint.due_at).where(
+                Touchpoint.employee_id.in_(members),
+                Touchpoint.status.in_(OPEN_STATUSES),
+                Touchpoint.due_at < monday + timedelta(days=7),
+                Touchpoint.due_at >= monday - timedelta(days=90),
+            )
+        ).all()
         this_week = [k for k, due in open_rows if due >= monday]
         overdue = sum(1 for _, due in open_rows if due < now)
         counts: dict[str, int] = {}
@@ -311,15 +429,22 @@ def queue_team_digests(now: datetime | None = None) -> dict[str, int]:
         lines = [f"{count} {label}" for label, count in sorted(counts.items())] or ["Nothing planned"]
         if overdue:
             lines.append(f"{overdue} overdue")
-        nudges.append({
-            "dedup_key": f"team-digest:{team_id}:{year}-W{week:02d}", "kind": NudgeKind.TEAM_DIGEST,
-            "team_id": team_id, "channel": DeliveryChannel.SLACK,
-            "next_attempt_at": max(now, monday + timedelta(hours=8)), "expires_at": monday + timedelta(days=2),
-            "payload": {"headline": f"{name}: touchpoints this week", "lines": lines, "link": "/team/touchpoints",
-                        "at": now.isoformat()},
-        })
+        nudges.append(
+            {
+                "dedup_key": f"team-digest:{team_id}:{year}-W{week:02d}",
+                "kind": NudgeKind.TEAM_DIGEST,
+                "team_id": team_id,
+                "channel": DeliveryChannel.SLACK,
+                "next_attempt_at": max(now, monday + timedelta(hours=8)),
+                "expires_at": monday + timedelta(days=2),
+                "payload": {
+                    "headline": f"{name}: touchpoints this week",
+                    "lines": lines,
+                    "link": "/team/touchpoints",
+                    "at": now.isoformat(),
+                },
+            }
+        )
     added = enqueue_many([n for n in nudges if now < n["expires_at"]])
     db.session.commit()
     return {"teams": len(channels), "queued": added}
-
-

@@ -10,6 +10,7 @@
 - Quiet hours, working hours, digests and the daily cap hold a nudge until its next allowed
   moment; many nudges due for one person at once go out as one message.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,16 @@ from touchpoints.nudges.teams import TeamsSender
 from touchpoints.people.models import Channel, Employee
 
 # Kinds a daily-digest person receives bundled at the start of their day.
-DIGESTIBLE = frozenset({NudgeKind.REMINDER, NudgeKind.ESCALATION, NudgeKind.POLICY_ESCALATION,
-                        NudgeKind.CONFIRMATION, NudgeKind.SURVEY_INVITATION, NudgeKind.SURVEY_REMINDER})
+DIGESTIBLE = frozenset(
+    {
+        NudgeKind.REMINDER,
+        NudgeKind.ESCALATION,
+        NudgeKind.POLICY_ESCALATION,
+        NudgeKind.CONFIRMATION,
+        NudgeKind.SURVEY_INVITATION,
+        NudgeKind.SURVEY_REMINDER,
+    }
+)
 # Kinds about one touchpoint that lose their point once it is logged or called off.
 ABOUT_OPEN_TOUCHPOINT = frozenset({NudgeKind.REMINDER, NudgeKind.ESCALATION})
 DIGEST_TOLERANCE = timedelta(minutes=30)
@@ -85,28 +94,66 @@ def enqueue_many(rows: list[dict[str, Any]]) -> int:
     now = utcnow()
     added = 0
     for start in range(0, len(rows), 400):
-        chunk = [{"status": NudgeStatus.PENDING, "attempts": 0, "payload": {}, "last_error": "",
-                  "bundled": False, "created_at": now, "updated_at": now, "expires_at": None,
-                  "touchpoint_id": None, "team_id": None, "recipient_id": None, **row}
-                 for row in rows[start:start + 400]]
-        statement = (_insert().values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"])
-                     .returning(Nudge.id))
+        chunk = [
+            {
+                "status": NudgeStatus.PENDING,
+                "attempts": 0,
+                "payload": {},
+                "last_error": "",
+                "bundled": False,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": None,
+                "touchpoint_id": None,
+                "team_id": None,
+                "recipient_id": None,
+                **row,
+            }
+            for row in rows[start : start + 400]
+        ]
+        statement = (
+            _insert().values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Nudge.id)
+        )
         added += len(db.session.execute(statement).all())
     return added
 
 
-def enqueue(*, dedup_key: str, kind: NudgeKind, recipient: Employee | None = None, team_id: int | None = None,
-            at: datetime | None = None, expires_at: datetime | None = None, touchpoint_id: int | None = None,
-            payload: dict[str, Any] | None = None, channel: DeliveryChannel | None = None) -> bool:
+def enqueue(
+    *,
+    dedup_key: str,
+    kind: NudgeKind,
+    recipient: Employee | None = None,
+    team_id: int | None = None,
+    at: datetime | None = None,
+    expires_at: datetime | None = None,
+    touchpoint_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    channel: DeliveryChannel | None = None,
+) -> bool:
     """Add one nudge in the caller's transaction; False when one with this key already exists."""
     at = at or utcnow()
     if channel is None:
-        channel = preferred_channel(recipient.preferred_channel) if recipient is not None else DeliveryChannel.SLACK
-    return enqueue_many([{
-        "dedup_key": dedup_key[:200], "kind": kind, "recipient_id": recipient.id if recipient else None,
-        "team_id": team_id, "touchpoint_id": touchpoint_id, "channel": channel,
-        "payload": {"at": at.isoformat(), **(payload or {})}, "next_attempt_at": at, "expires_at": expires_at,
-    }]) == 1
+        channel = (
+            preferred_channel(recipient.preferred_channel) if recipient is not None else DeliveryChannel.SLACK
+        )
+    return (
+        enqueue_many(
+            [
+                {
+                    "dedup_key": dedup_key[:200],
+                    "kind": kind,
+                    "recipient_id": recipient.id if recipient else None,
+                    "team_id": team_id,
+                    "touchpoint_id": touchpoint_id,
+                    "channel": channel,
+                    "payload": {"at": at.isoformat(), **(payload or {})},
+                    "next_attempt_at": at,
+                    "expires_at": expires_at,
+                }
+            ]
+        )
+        == 1
+    )
 
 
 def preferred_channel(channel: Channel | str | None) -> DeliveryChannel:
@@ -121,14 +168,25 @@ def alert_hr(key: str, headline: str, detail: str = "", *, link: str = "/nudges/
     """An in-app notice to every HR partner (once per key); the caller commits."""
     from touchpoints.auth.models import Role, User, UserRole
 
-    hr_ids = db.session.scalars(select(User.employee_id).join(UserRole, UserRole.user_id == User.id)
-                                .where(UserRole.role == Role.HR_PARTNER.value)).all()
+    hr_ids = db.session.scalars(
+        select(User.employee_id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.HR_PARTNER.value)
+    ).all()
     now = utcnow()
-    return enqueue_many([{
-        "dedup_key": f"notice:{key}:{employee_id}"[:200], "kind": NudgeKind.NOTICE, "recipient_id": employee_id,
-        "channel": DeliveryChannel.IN_APP, "next_attempt_at": now,
-        "payload": {"headline": headline, "detail": detail, "link": link, "at": now.isoformat()},
-    } for employee_id in sorted(set(hr_ids))])
+    return enqueue_many(
+        [
+            {
+                "dedup_key": f"notice:{key}:{employee_id}"[:200],
+                "kind": NudgeKind.NOTICE,
+                "recipient_id": employee_id,
+                "channel": DeliveryChannel.IN_APP,
+                "next_attempt_at": now,
+                "payload": {"headline": headline, "detail": detail, "link": link, "at": now.isoformat()},
+            }
+            for employee_id in sorted(set(hr_ids))
+        ]
+    )
 
 
 # ---------------------------------------------------------------- channel state
@@ -136,7 +194,10 @@ def alert_hr(key: str, headline: str, detail: str = "", *, link: str = "/nudges/
 
 def paused_channels() -> dict[str, ChannelState]:
     """Channels HR must look at before anything more goes out on them."""
-    return {s.channel: s for s in db.session.scalars(select(ChannelState).where(ChannelState.paused_at.is_not(None)))}
+    return {
+        s.channel: s
+        for s in db.session.scalars(select(ChannelState).where(ChannelState.paused_at.is_not(None)))
+    }
 
 
 def pause_channel(channel: DeliveryChannel, reason: str, *, now: datetime | None = None) -> bool:
@@ -149,10 +210,15 @@ def pause_channel(channel: DeliveryChannel, reason: str, *, now: datetime | None
     if state.paused_at is not None:
         return False
     state.paused_at, state.pause_reason = now, reason[:300]
-    alert_hr(f"{channel.value}-paused:{now:%Y%m%d%H%M%S}", f"{channel.label} sending is paused",
-             f"{reason}. Nothing is lost: the queue waits. Fix the set-up, then resume {channel.label} "
-             "sending on the Delivery page.")
-    record("nudges.channel_paused", "channel", None, actor_id=None, summary=f"{channel.label} paused: {reason}")
+    alert_hr(
+        f"{channel.value}-paused:{now:%Y%m%d%H%M%S}",
+        f"{channel.label} sending is paused",
+        f"{reason}. Nothing is lost: the queue waits. Fix the set-up, then resume {channel.label} "
+        "sending on the Delivery page.",
+    )
+    record(
+        "nudges.channel_paused", "channel", None, actor_id=None, summary=f"{channel.label} paused: {reason}"
+    )
     return True
 
 
@@ -163,18 +229,30 @@ def resume_channel(channel: DeliveryChannel, *, actor) -> None:
         return
     state.paused_at, state.pause_reason, state.resumed_by_id = None, "", actor.id
     now = utcnow()
-    db.session.execute(update(Nudge).where(Nudge.channel == channel, Nudge.status.in_(DUE_STATUSES),
-                                           Nudge.next_attempt_at > now)
-                       .values(next_attempt_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Nudge)
+        .where(Nudge.channel == channel, Nudge.status.in_(DUE_STATUSES), Nudge.next_attempt_at > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
     record("nudges.channel_resumed", "channel", None, actor_id=actor.id, summary=f"{channel.label} resumed")
     db.session.commit()
 
 
-def choose_channel(preferred: DeliveryChannel, *, employee: Employee | None, profile: DeliveryProfile | None,
-                   team_channel: TeamChannel | None, settings: NudgeSettings) -> tuple[DeliveryChannel, str]:
+def choose_channel(
+    preferred: DeliveryChannel,
+    *,
+    employee: Employee | None,
+    profile: DeliveryProfile | None,
+    team_channel: TeamChannel | None,
+    settings: NudgeSettings,
+) -> tuple[DeliveryChannel, str]:
     """The channel a person's nudge goes on now and, when it is not their preferred one, why."""
-    fallback = DeliveryChannel.EMAIL if settings.email_enabled and employee is not None and employee.email \
+    fallback = (
+        DeliveryChannel.EMAIL
+        if settings.email_enabled and employee is not None and employee.email
         else DeliveryChannel.IN_APP
+    )
     if preferred is DeliveryChannel.SLACK:
         if not settings.slack_enabled:
             return fallback, "Slack is not set up (no SLACK_BOT_TOKEN)"
@@ -196,7 +274,11 @@ def teams_webhook_for(profile: DeliveryProfile | None, team_channel: TeamChannel
     """The person's own working Teams webhook, else their team's."""
     if profile is not None and profile.teams_webhook_url and profile.teams_webhook_broken_at is None:
         return profile.teams_webhook_url
-    if team_channel is not None and team_channel.teams_webhook_url and team_channel.teams_webhook_broken_at is None:
+    if (
+        team_channel is not None
+        and team_channel.teams_webhook_url
+        and team_channel.teams_webhook_broken_at is None
+    ):
         return team_channel.teams_webhook_url
     return None
 
@@ -218,15 +300,24 @@ def recover_lost_leases(now: datetime) -> tuple[int, int]:
     """Rows a dead run left in `sending`: back to the queue if never sent, else `unknown`. Commits."""
     lost = (Nudge.status == NudgeStatus.SENDING) & (Nudge.lease_until < now)
     requeued = db.session.execute(
-        update(Nudge).where(lost, Nudge.send_started_at.is_(None))
+        update(Nudge)
+        .where(lost, Nudge.send_started_at.is_(None))
         .values(status=NudgeStatus.PENDING, lease_owner=None, lease_until=None, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     unknown = db.session.execute(
-        update(Nudge).where(lost, Nudge.send_started_at.is_not(None))
-        .values(status=NudgeStatus.UNKNOWN, lease_owner=None, lease_until=None, updated_at=now,
-                last_error="The delivery run stopped while this was being sent, so its answer was lost. "
-                           "Check whether it arrived; it is not resent on its own.")
-        .execution_options(synchronize_session=False)).rowcount
+        update(Nudge)
+        .where(lost, Nudge.send_started_at.is_not(None))
+        .values(
+            status=NudgeStatus.UNKNOWN,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+            last_error="The delivery run stopped while this was being sent, so its answer was lost. "
+            "Check whether it arrived; it is not resent on its own.",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return requeued, unknown
 
@@ -234,33 +325,52 @@ def recover_lost_leases(now: datetime) -> tuple[int, int]:
 def expire_stale(now: datetime) -> int:
     """Waiting nudges whose moment has passed (the scheduler was down) expire instead of arriving late."""
     expired = db.session.execute(
-        update(Nudge).where(Nudge.status.in_(DUE_STATUSES), Nudge.expires_at <= now)
-        .values(status=NudgeStatus.EXPIRED, updated_at=now,
-                last_error="It went stale before it could be delivered (nothing was sending at the time).")
-        .execution_options(synchronize_session=False)).rowcount
+        update(Nudge)
+        .where(Nudge.status.in_(DUE_STATUSES), Nudge.expires_at <= now)
+        .values(
+            status=NudgeStatus.EXPIRED,
+            updated_at=now,
+            last_error="It went stale before it could be delivered (nothing was sending at the time).",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return expired
 
 
-def claim_due_nudges(worker: str, *, limit: int, now: datetime, lease_seconds: int,
-                     skip_channels: Iterable[str] = ()) -> list[int]:
+def claim_due_nudges(
+    worker: str, *, limit: int, now: datetime, lease_seconds: int, skip_channels: Iterable[str] = ()
+) -> list[int]:
     """Lease up to `limit` due nudges to this worker and return their ids (committed).
 
     PostgreSQL locks the chosen rows with SKIP LOCKED, so concurrent runs take disjoint sets;
     SQLite serialises writers, and the status condition repeated in the update makes it a claim.
     """
     db.session.commit()  # the claim must be the first statement of its transaction on SQLite
-    due = (select(Nudge.id).where(Nudge.status.in_(DUE_STATUSES), Nudge.next_attempt_at <= now)
-           .order_by(Nudge.next_attempt_at, Nudge.id).limit(limit))
+    due = (
+        select(Nudge.id)
+        .where(Nudge.status.in_(DUE_STATUSES), Nudge.next_attempt_at <= now)
+        .order_by(Nudge.next_attempt_at, Nudge.id)
+        .limit(limit)
+    )
     skip = [c if isinstance(c, str) else c.value for c in skip_channels]
     if skip:
         due = due.where(Nudge.channel.not_in(skip))
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    statement = (update(Nudge).where(Nudge.id.in_(due.scalar_subquery()), Nudge.status.in_(DUE_STATUSES))
-                 .values(status=NudgeStatus.SENDING, lease_owner=worker,
-                         lease_until=now + timedelta(seconds=lease_seconds), send_started_at=None, updated_at=now)
-                 .returning(Nudge.id).execution_options(synchronize_session=False))
+    statement = (
+        update(Nudge)
+        .where(Nudge.id.in_(due.scalar_subquery()), Nudge.status.in_(DUE_STATUSES))
+        .values(
+            status=NudgeStatus.SENDING,
+            lease_owner=worker,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            send_started_at=None,
+            updated_at=now,
+        )
+        .returning(Nudge.id)
+        .execution_options(synchronize_session=False)
+    )
     ids = list(db.session.scalars(statement))
     db.session.commit()
     return sorted(ids)
@@ -331,8 +441,11 @@ class _Run:
     @property
     def slack(self) -> SlackSender:
         if self._slack is None:
-            self._slack = SlackSender(make_client(self.settings.slack_token or "", self.settings.slack_api_url,
-                                                  self.settings.slack_timeout))
+            self._slack = SlackSender(
+                make_client(
+                    self.settings.slack_token or "", self.settings.slack_api_url, self.settings.slack_timeout
+                )
+            )
         return self._slack
 
     @property
@@ -365,34 +478,49 @@ class _Run:
     def _covers(self, policy, employee: Employee, kind: TouchpointKind | None) -> bool:
         if kind is not None and not policy.scope.covers_kind(kind):
             return False
-        return policy.scope.covers_employee(status=employee.status,
-                                            team_name=employee.team.name if employee.team else None,
-                                            location=employee.location)
+        return policy.scope.covers_employee(
+            status=employee.status,
+            team_name=employee.team.name if employee.team else None,
+            location=employee.location,
+        )
 
     def content_allowed(self, kind: TouchpointKind, channel: DeliveryChannel, employee: Employee) -> bool:
         """Channel guidelines: may this channel carry what this kind of moment is about?"""
         from touchpoints.journeys.models import Mode
         from touchpoints.policies.rules import ChannelGuidelines
 
-        mode = {DeliveryChannel.SLACK: Mode.CHAT, DeliveryChannel.TEAMS: Mode.CHAT,
-                DeliveryChannel.EMAIL: Mode.EMAIL}.get(channel)
+        mode = {
+            DeliveryChannel.SLACK: Mode.CHAT,
+            DeliveryChannel.TEAMS: Mode.CHAT,
+            DeliveryChannel.EMAIL: Mode.EMAIL,
+        }.get(channel)
         if mode is None:
             return True
-        return all(policy.rule.allows(mode) for policy in self.policies
-                   if isinstance(policy.rule, ChannelGuidelines) and self._covers(policy, employee, kind))
+        return all(
+            policy.rule.allows(mode)
+            for policy in self.policies
+            if isinstance(policy.rule, ChannelGuidelines) and self._covers(policy, employee, kind)
+        )
 
     def policy_text(self, touchpoint: Touchpoint) -> str | None:
         """The required-modes policy a touchpoint falls under, in one line."""
         from touchpoints.policies.rules import RequiredModes
 
         for policy in self.policies:
-            if isinstance(policy.rule, RequiredModes) and self._covers(policy, touchpoint.employee, touchpoint.kind):
+            if isinstance(policy.rule, RequiredModes) and self._covers(
+                policy, touchpoint.employee, touchpoint.kind
+            ):
                 return f"{policy.rule.requirement(touchpoint.kind)} ({policy.name})"
         return None
 
 
-def deliver(*, now: datetime | None = None, settings: NudgeSettings | None = None, worker: str | None = None,
-            max_nudges: int | None = None) -> DeliveryReport:
+def deliver(
+    *,
+    now: datetime | None = None,
+    settings: NudgeSettings | None = None,
+    worker: str | None = None,
+    max_nudges: int | None = None,
+) -> DeliveryReport:
     """The scheduler's delivery job: recover, expire, then claim and send batches until none is due.
 
     A run stops after `run_seconds` (the next run carries on), so a long queue never blocks the
@@ -412,9 +540,16 @@ def deliver(*, now: datetime | None = None, settings: NudgeSettings | None = Non
     taken = 0
     try:
         while time.monotonic() < deadline and (max_nudges is None or taken < max_nudges):
-            limit = settings.batch_size if max_nudges is None else min(settings.batch_size, max_nudges - taken)
-            ids = claim_due_nudges(worker, limit=limit, now=clock(), lease_seconds=settings.lease_seconds,
-                                   skip_channels=run.skip_channels(clock()))
+            limit = (
+                settings.batch_size if max_nudges is None else min(settings.batch_size, max_nudges - taken)
+            )
+            ids = claim_due_nudges(
+                worker,
+                limit=limit,
+                now=clock(),
+                lease_seconds=settings.lease_seconds,
+                skip_channels=run.skip_channels(clock()),
+            )
             if not ids:
                 break
             taken += len(ids)
@@ -428,32 +563,47 @@ def deliver(*, now: datetime | None = None, settings: NudgeSettings | None = Non
 
 
 def _load_batch(ids: list[int]) -> list[Nudge]:
-    return list(db.session.scalars(
-        select(Nudge).where(Nudge.id.in_(ids)).order_by(Nudge.id)
-        .options(joinedload(Nudge.recipient).joinedload(Employee.team),
-                 joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee).joinedload(Employee.team),
-                 joinedload(Nudge.touchpoint).joinedload(Touchpoint.owner))
-    ).unique())
+    return list(
+        db.session.scalars(
+            select(Nudge)
+            .where(Nudge.id.in_(ids))
+            .order_by(Nudge.id)
+            .options(
+                joinedload(Nudge.recipient).joinedload(Employee.team),
+                joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee).joinedload(Employee.team),
+                joinedload(Nudge.touchpoint).joinedload(Touchpoint.owner),
+            )
+        ).unique()
+    )
 
 
 def _release(ids: list[int], *, until: datetime, note: str | None = None) -> None:
     """Give leased nudges back to the queue without counting an attempt."""
     if not ids:
         return
-    values: dict[str, Any] = {"status": NudgeStatus.PENDING, "lease_owner": None, "lease_until": None,
-                              "send_started_at": None, "next_attempt_at": until, "updated_at": utcnow()}
+    values: dict[str, Any] = {
+        "status": NudgeStatus.PENDING,
+        "lease_owner": None,
+        "lease_until": None,
+        "send_started_at": None,
+        "next_attempt_at": until,
+        "updated_at": utcnow(),
+    }
     if note is not None:
         values["last_error"] = note
-    db.session.execute(update(Nudge).where(Nudge.id.in_(ids)).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Nudge).where(Nudge.id.in_(ids)).values(**values).execution_options(synchronize_session=False)
+    )
 
 
 def _close(ids: list[int], status: NudgeStatus, note: str) -> None:
     if ids:
-        db.session.execute(update(Nudge).where(Nudge.id.in_(ids))
-                           .values(status=status, last_error=note, lease_owner=None, lease_until=None,
-                                   updated_at=utcnow())
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Nudge)
+            .where(Nudge.id.in_(ids))
+            .values(status=status, last_error=note, lease_owner=None, lease_until=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _sent_today(recipient_ids: set[int], now: datetime) -> dict[int, list[tuple[datetime, str]]]:
@@ -461,9 +611,12 @@ def _sent_today(recipient_ids: set[int], now: datetime) -> dict[int, list[tuple[
     if not recipient_ids:
         return {}
     rows = db.session.execute(
-        select(Nudge.recipient_id, Nudge.sent_at, Nudge.external_ref)
-        .where(Nudge.recipient_id.in_(recipient_ids), Nudge.status == NudgeStatus.SENT,
-               Nudge.sent_at >= now - timedelta(hours=26), Nudge.channel != DeliveryChannel.IN_APP)
+        select(Nudge.recipient_id, Nudge.sent_at, Nudge.external_ref).where(
+            Nudge.recipient_id.in_(recipient_ids),
+            Nudge.status == NudgeStatus.SENT,
+            Nudge.sent_at >= now - timedelta(hours=26),
+            Nudge.channel != DeliveryChannel.IN_APP,
+        )
     ).all()
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for recipient_id, sent_at, ref in rows:
@@ -504,12 +657,27 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     now = run.clock()
     nudges = _load_batch(ids)
     recipients = {n.recipient_id for n in nudges if n.recipient_id}
-    profiles = {p.employee_id: p for p in db.session.scalars(
-        select(DeliveryProfile).where(DeliveryProfile.employee_id.in_(recipients)))} if recipients else {}
-    team_ids = {n.recipient.team_id for n in nudges if n.recipient is not None and n.recipient.team_id} | \
-        {n.team_id for n in nudges if n.team_id}
-    team_channels = {t.team_id: t for t in db.session.scalars(
-        select(TeamChannel).where(TeamChannel.team_id.in_(team_ids)))} if team_ids else {}
+    profiles = (
+        {
+            p.employee_id: p
+            for p in db.session.scalars(
+                select(DeliveryProfile).where(DeliveryProfile.employee_id.in_(recipients))
+            )
+        }
+        if recipients
+        else {}
+    )
+    team_ids = {n.recipient.team_id for n in nudges if n.recipient is not None and n.recipient.team_id} | {
+        n.team_id for n in nudges if n.team_id
+    }
+    team_channels = (
+        {
+            t.team_id: t
+            for t in db.session.scalars(select(TeamChannel).where(TeamChannel.team_id.in_(team_ids)))
+        }
+        if team_ids
+        else {}
+    )
     sent_recently = _sent_today(recipients, now)
     quiet = run.quiet_policies()
 
@@ -521,14 +689,22 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
         tp = nudge.touchpoint
         if nudge.team_id is not None and employee is None:
             team_channel = team_channels.get(nudge.team_id)
-            if team_channel is None or not team_channel.slack_digest_channel or not run.settings.slack_enabled:
-                cancelled.append((nudge.id, "The team has no Slack channel for its digest (or Slack is not set up)."))
+            if (
+                team_channel is None
+                or not team_channel.slack_digest_channel
+                or not run.settings.slack_enabled
+            ):
+                cancelled.append(
+                    (nudge.id, "The team has no Slack channel for its digest (or Slack is not set up).")
+                )
                 continue
             if DeliveryChannel.SLACK.value in run.skip_channels(now):
                 held[run.blocked_until.get("slack", now + PAUSED_RECHECK)].append(nudge.id)
                 continue
             pending = _Pending(nudge, DeliveryChannel.SLACK)
-            pending.item = compose.other_item(facts_for(nudge, None, "UTC", run.settings, DeliveryChannel.SLACK))
+            pending.item = compose.other_item(
+                facts_for(nudge, None, "UTC", run.settings, DeliveryChannel.SLACK)
+            )
             groups[("team", nudge.team_id, nudge.id)].append(pending)
             continue
         if employee is None or employee.is_deactivated:
@@ -536,11 +712,15 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
             continue
         if nudge.kind in ABOUT_OPEN_TOUCHPOINT and tp is not None:
             if not tp.is_open:
-                cancelled.append((nudge.id, f"Not needed any more: the touchpoint is {tp.status.label.lower()}."))
+                cancelled.append(
+                    (nudge.id, f"Not needed any more: the touchpoint is {tp.status.label.lower()}.")
+                )
                 continue
             due = (nudge.payload or {}).get("due_at")
             if nudge.kind is NudgeKind.REMINDER and due and datetime.fromisoformat(due) != tp.due_at:
-                cancelled.append((nudge.id, "Not needed any more: the touchpoint was moved (a new reminder follows)."))
+                cancelled.append(
+                    (nudge.id, "Not needed any more: the touchpoint was moved (a new reminder follows).")
+                )
                 continue
         profile = profiles.get(employee.id)
         kind = tp.kind if tp is not None else None
@@ -552,9 +732,13 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
             held[allowed].append(nudge.id)
             continue
         # The person's preference as it is now: they may have changed it since this was queued.
-        channel, note = choose_channel(preferred_channel(employee.preferred_channel), employee=employee,
-                                       profile=profile, team_channel=team_channels.get(employee.team_id or -1),
-                                       settings=run.settings)
+        channel, note = choose_channel(
+            preferred_channel(employee.preferred_channel),
+            employee=employee,
+            profile=profile,
+            team_channel=team_channels.get(employee.team_id or -1),
+            settings=run.settings,
+        )
         if nudge.kind is NudgeKind.NOTICE:
             channel, note = DeliveryChannel.IN_APP, ""
         if channel.value in run.skip_channels(now):
@@ -572,8 +756,10 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
         facts = facts_for(nudge, tp, employee.timezone, run.settings, channel)
         if tp is not None:
             pending.item = compose.touchpoint_item(
-                facts, content_allowed=run.content_allowed(tp.kind, channel, employee),
-                policy_text=run.policy_text(tp) if nudge.kind is NudgeKind.REMINDER else None)
+                facts,
+                content_allowed=run.content_allowed(tp.kind, channel, employee),
+                policy_text=run.policy_text(tp) if nudge.kind is NudgeKind.REMINDER else None,
+            )
         else:
             pending.item = compose.other_item(facts)
         groups[(employee.id, channel.value)].append(pending)
@@ -592,21 +778,32 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
         for note in {p.note for p in in_app}:
             ids = [p.nudge.id for p in in_app if p.note == note]
             db.session.execute(
-                update(Nudge).where(Nudge.id.in_(ids))
-                .values(status=NudgeStatus.SENT, sent_at=now, bundled=False, channel=DeliveryChannel.IN_APP,
-                        external_ref=literal("in_app:").concat(cast(Nudge.id, String)), lease_owner=None,
-                        lease_until=None, updated_at=now, last_error=note[:300])
-                .execution_options(synchronize_session=False))
+                update(Nudge)
+                .where(Nudge.id.in_(ids))
+                .values(
+                    status=NudgeStatus.SENT,
+                    sent_at=now,
+                    bundled=False,
+                    channel=DeliveryChannel.IN_APP,
+                    external_ref=literal("in_app:").concat(cast(Nudge.id, String)),
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                    last_error=note[:300],
+                )
+                .execution_options(synchronize_session=False)
+            )
         report.sent += len(in_app)
         report.messages += len(in_app)
         db.session.commit()
     outside = [(key, group) for key, group in groups.items() if key[-1] != DeliveryChannel.IN_APP.value]
-    for index, (key, group) in enumerate(outside):
+    for index, (_key, group) in enumerate(outside):
         channel = group[0].channel
         now = run.clock()
         if channel.value in run.skip_channels(now):
-            _release([p.nudge.id for p in group],
-                     until=run.blocked_until.get(channel.value, now + PAUSED_RECHECK))
+            _release(
+                [p.nudge.id for p in group], until=run.blocked_until.get(channel.value, now + PAUSED_RECHECK)
+            )
             report.held += len(group)
             continue
         _send_group(group, run, report, now)
@@ -615,8 +812,9 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     db.session.commit()
 
 
-def facts_for(nudge: Nudge, tp: Touchpoint | None, tz: str, settings: NudgeSettings,
-           channel: DeliveryChannel) -> NudgeFacts:
+def facts_for(
+    nudge: Nudge, tp: Touchpoint | None, tz: str, settings: NudgeSettings, channel: DeliveryChannel
+) -> NudgeFacts:
     links: dict[str, str] = {}
     if tp is not None:
         path = f"/touchpoints/{tp.id}"
@@ -626,26 +824,52 @@ def facts_for(nudge: Nudge, tp: Touchpoint | None, tz: str, settings: NudgeSetti
         else:
             links[compose.OPEN] = settings.link(path)
         facts_tp = TouchpointFacts(
-            id=tp.id, title=tp.title, kind=tp.kind, planned_mode=tp.planned_mode, due_at=tp.due_at,
-            duration_minutes=tp.duration_minutes, employee_id=tp.employee_id,
-            employee_name=tp.employee.full_name if tp.employee else "", owner_id=tp.owner_id,
-            owner_name=tp.owner.full_name if tp.owner else None, sensitive=tp.sensitive, is_open=tp.is_open)
+            id=tp.id,
+            title=tp.title,
+            kind=tp.kind,
+            planned_mode=tp.planned_mode,
+            due_at=tp.due_at,
+            duration_minutes=tp.duration_minutes,
+            employee_id=tp.employee_id,
+            employee_name=tp.employee.full_name if tp.employee else "",
+            owner_id=tp.owner_id,
+            owner_name=tp.owner.full_name if tp.owner else None,
+            sensitive=tp.sensitive,
+            is_open=tp.is_open,
+        )
     else:
         facts_tp = None
         link = (nudge.payload or {}).get("link")
         if link:
             links[compose.OPEN] = settings.link(link)
-    return NudgeFacts(id=nudge.id, kind=nudge.kind.value, payload=nudge.payload or {}, touchpoint=facts_tp,
-                      recipient_id=nudge.recipient_id, recipient_timezone=tz, links=links)
+    return NudgeFacts(
+        id=nudge.id,
+        kind=nudge.kind.value,
+        payload=nudge.payload or {},
+        touchpoint=facts_tp,
+        recipient_id=nudge.recipient_id,
+        recipient_timezone=tz,
+        links=links,
+    )
 
 
 def _record_sent(group: list[_Pending], ref: str | None, now: datetime, note: str = "") -> None:
     db.session.execute(
-        update(Nudge).where(Nudge.id.in_([p.nudge.id for p in group]))
-        .values(status=NudgeStatus.SENT, sent_at=now, external_ref=ref, bundled=len(group) > 1,
-                channel=group[0].channel, lease_owner=None, lease_until=None, updated_at=now,
-                last_error=note[:300] if note else "")
-        .execution_options(synchronize_session=False))
+        update(Nudge)
+        .where(Nudge.id.in_([p.nudge.id for p in group]))
+        .values(
+            status=NudgeStatus.SENT,
+            sent_at=now,
+            external_ref=ref,
+            bundled=len(group) > 1,
+            channel=group[0].channel,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+            last_error=note[:300] if note else "",
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: datetime) -> None:
@@ -657,9 +881,12 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
     message = compose.compose([p.item for p in group if p.item is not None])
     attempts = max(p.nudge.attempts for p in group) + 1  # read before the commit below expires the rows
     # Committed before the request leaves: if this process dies now, the row says "may have been sent".
-    db.session.execute(update(Nudge).where(Nudge.id.in_(ids))
-                       .values(send_started_at=now, attempts=Nudge.attempts + 1, channel=channel)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Nudge)
+        .where(Nudge.id.in_(ids))
+        .values(send_started_at=now, attempts=Nudge.attempts + 1, channel=channel)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     result = _send(message, group, run)
     _learn(nudge, result, run)
@@ -676,25 +903,48 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
             report.dead += len(group)
         else:
             delay = backoff_delay(attempts, settings, result.retry_after)
-            db.session.execute(update(Nudge).where(Nudge.id.in_(ids)).values(
-                status=NudgeStatus.FAILED, last_error=result.reason[:500], lease_owner=None, lease_until=None,
-                send_started_at=None, next_attempt_at=now + timedelta(seconds=delay), updated_at=now,
-            ).execution_options(synchronize_session=False))
+            db.session.execute(
+                update(Nudge)
+                .where(Nudge.id.in_(ids))
+                .values(
+                    status=NudgeStatus.FAILED,
+                    last_error=result.reason[:500],
+                    lease_owner=None,
+                    lease_until=None,
+                    send_started_at=None,
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
             report.retried += len(group)
     elif verdict is Verdict.UNKNOWN:
         _close(ids, NudgeStatus.UNKNOWN, result.reason)
         report.unknown += len(group)
     elif verdict is Verdict.PAUSE:
         # The token is at fault, not the nudge: it waits, uncounted, with the rest of the queue.
-        db.session.execute(update(Nudge).where(Nudge.id.in_(ids)).values(
-            status=NudgeStatus.PENDING, attempts=Nudge.attempts - 1, send_started_at=None, lease_owner=None,
-            lease_until=None, last_error=result.reason[:500], next_attempt_at=now, updated_at=now,
-        ).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Nudge)
+            .where(Nudge.id.in_(ids))
+            .values(
+                status=NudgeStatus.PENDING,
+                attempts=Nudge.attempts - 1,
+                send_started_at=None,
+                lease_owner=None,
+                lease_until=None,
+                last_error=result.reason[:500],
+                next_attempt_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
         pause_channel(channel, result.reason, now=now)
         run.paused.add(channel.value)
         report.held += len(group)
     else:  # DEAD, REROUTE: permanent for this nudge; the person is marked so the next ones fall back
-        hint = " Later nudges to this person use their fallback channel." if verdict is Verdict.REROUTE else ""
+        hint = (
+            " Later nudges to this person use their fallback channel." if verdict is Verdict.REROUTE else ""
+        )
         _close(ids, NudgeStatus.DEAD, result.reason + hint)
         report.dead += len(group)
     db.session.commit()
@@ -709,8 +959,12 @@ def _send(message: compose.Message, group: list[_Pending], run: _Run) -> SendRes
             team_channel = db.session.get(TeamChannel, nudge.team_id)
             return run.slack.post(message, channel=team_channel.slack_digest_channel if team_channel else "")
         profile = db.session.get(DeliveryProfile, employee.id)
-        return run.slack.send(message, email=employee.email, user_id=employee.slack_user_id,
-                              dm_channel=profile.slack_dm_channel if profile else None)
+        return run.slack.send(
+            message,
+            email=employee.email,
+            user_id=employee.slack_user_id,
+            dm_channel=profile.slack_dm_channel if profile else None,
+        )
     if channel is DeliveryChannel.TEAMS:
         profile = db.session.get(DeliveryProfile, employee.id)
         team_channel = db.session.get(TeamChannel, employee.team_id) if employee.team_id else None
@@ -720,12 +974,16 @@ def _send(message: compose.Message, group: list[_Pending], run: _Run) -> SendRes
         result = run.teams.send(message, webhook_url=url)
         if result.learnt and "teams_broken" in result.learnt:
             own = profile is not None and profile.teams_webhook_url == url
-            result = SendResult(result.verdict, result.reason, learnt={**result.learnt,
-                                                                       "teams_scope": "person" if own else "team"})
+            result = SendResult(
+                result.verdict,
+                result.reason,
+                learnt={**result.learnt, "teams_scope": "person" if own else "team"},
+            )
         return result
     if channel is DeliveryChannel.EMAIL:
-        email = build_email(message, to_name=employee.full_name, to_email=employee.email,
-                            sender=run.settings.smtp_from)
+        email = build_email(
+            message, to_name=employee.full_name, to_email=employee.email, sender=run.settings.smtp_from
+        )
         return run.email.send(email)
     return SendResult.sent(f"in_app:{nudge.id}")
 
@@ -738,9 +996,12 @@ def _learn(nudge: Nudge, result: SendResult, run: _Run) -> None:
         return
     now = run.clock()
     if learnt.get("slack_user_id"):
-        db.session.execute(update(Employee).where(Employee.id == employee.id)
-                           .values(slack_user_id=learnt["slack_user_id"])
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Employee)
+            .where(Employee.id == employee.id)
+            .values(slack_user_id=learnt["slack_user_id"])
+            .execution_options(synchronize_session=False)
+        )
     if "slack_dm_channel" in learnt or "slack_not_found" in learnt:
         profile = profile_for(employee.id)
         if "slack_dm_channel" in learnt:
@@ -778,8 +1039,15 @@ def retry_nudge(nudge: Nudge, *, actor) -> None:
     nudge.resolved_by_id, nudge.resolved_at = actor.id, utcnow()
     if nudge.recipient is not None:
         nudge.channel = preferred_channel(nudge.recipient.preferred_channel)
-    record("nudge.retried", "nudge", nudge.id, actor_id=actor.id, summary=f"Retried nudge {nudge.dedup_key}",
-           before={"status": before}, after={"status": "pending"})
+    record(
+        "nudge.retried",
+        "nudge",
+        nudge.id,
+        actor_id=actor.id,
+        summary=f"Retried nudge {nudge.dedup_key}",
+        before={"status": before},
+        after={"status": "pending"},
+    )
     db.session.commit()
 
 
@@ -796,9 +1064,15 @@ def dismiss_nudge(nudge: Nudge, *, actor, arrived: bool = False) -> None:
     else:
         nudge.status = NudgeStatus.DISMISSED
     nudge.resolved_by_id, nudge.resolved_at = actor.id, utcnow()
-    record("nudge.arrived" if arrived else "nudge.dismissed", "nudge", nudge.id, actor_id=actor.id,
-           summary=f"{'Marked as arrived' if arrived else 'Dismissed'}: nudge {nudge.dedup_key}",
-           before={"status": before}, after={"status": nudge.status.value})
+    record(
+        "nudge.arrived" if arrived else "nudge.dismissed",
+        "nudge",
+        nudge.id,
+        actor_id=actor.id,
+        summary=f"{'Marked as arrived' if arrived else 'Dismissed'}: nudge {nudge.dedup_key}",
+        before={"status": before},
+        after={"status": nudge.status.value},
+    )
     db.session.commit()
 
 

@@ -3,6 +3,7 @@
 Every NUDGE_* tunable, SLACK_*, SMTP_* and BASE_URL can be set either way; tests pass them to
 create_app, operators set environment variables.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ A person is found by email (users.lookupByEmail, cached on the employee), a dire
 is opened once (conversations.open, cached), and chat.postMessage carries fallback text plus
 blocks built with `slack_sdk.models`.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -29,12 +30,32 @@ from touchpoints.nudges.compose import OPEN, Item, Message
 from touchpoints.nudges.outcomes import SendResult, Verdict
 
 # Errors about the app's token or workspace: nothing can be sent until HR fixes the set-up.
-PAUSING_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed",
-                            "token_expired", "team_access_not_granted", "missing_scope"})
+PAUSING_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "token_revoked",
+        "account_inactive",
+        "not_authed",
+        "token_expired",
+        "team_access_not_granted",
+        "missing_scope",
+    }
+)
 # Errors about this one message or person: retrying cannot help.
-DEAD_ERRORS = frozenset({"channel_not_found", "is_archived", "msg_too_long", "no_text",
-                         "invalid_blocks", "restricted_action", "cannot_dm_bot", "user_disabled",
-                         "not_in_channel", "invalid_arguments"})
+DEAD_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "restricted_action",
+        "cannot_dm_bot",
+        "user_disabled",
+        "not_in_channel",
+        "invalid_arguments",
+    }
+)
 MAX_BLOCKS = 50
 
 
@@ -71,8 +92,11 @@ def classify_api_error(error: SlackApiError) -> SendResult:
     if code in PAUSING_ERRORS:
         return SendResult(Verdict.PAUSE, f"Slack refused the token: {code}")
     if code == "users_not_found":
-        return SendResult(Verdict.REROUTE, "users_not_found: no Slack account has this person's email",
-                          learnt={"slack_not_found": "1"})
+        return SendResult(
+            Verdict.REROUTE,
+            "users_not_found: no Slack account has this person's email",
+            learnt={"slack_not_found": "1"},
+        )
     if code in DEAD_ERRORS:
         return SendResult(Verdict.DEAD, f"Slack: {code}")
     if code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
@@ -86,8 +110,10 @@ def classify_transport_error(error: BaseException) -> SendResult:
         # urllib raises URLError only while connecting and sending: Slack never saw the request.
         return SendResult.retry(f"Slack unreachable: {error.reason}")
     if isinstance(error, (TimeoutError, socket.timeout, http.client.HTTPException, ConnectionError)):
-        return SendResult(Verdict.UNKNOWN, f"No answer from Slack after sending ({type(error).__name__}): "
-                                           "it may have arrived")
+        return SendResult(
+            Verdict.UNKNOWN,
+            f"No answer from Slack after sending ({type(error).__name__}): it may have arrived",
+        )
     return SendResult(Verdict.UNKNOWN, f"Slack call failed after sending: {error}")
 
 
@@ -98,10 +124,18 @@ def _button(action, *, interactive: bool) -> ButtonElement:
     label = PlainTextObject(text=action.label, emoji=True)
     if action.name == OPEN or not interactive:
         # Slack still posts an interaction for a link button; it is acknowledged and ignored.
-        return ButtonElement(text=label, url=action.url or None, action_id=f"tp_{action.name}",
-                             style="primary" if action.primary else None)
-    return ButtonElement(text=label, action_id=f"tp_{action.name}", value=str(action.touchpoint_id),
-                         style="primary" if action.primary else None)
+        return ButtonElement(
+            text=label,
+            url=action.url or None,
+            action_id=f"tp_{action.name}",
+            style="primary" if action.primary else None,
+        )
+    return ButtonElement(
+        text=label,
+        action_id=f"tp_{action.name}",
+        value=str(action.touchpoint_id),
+        style="primary" if action.primary else None,
+    )
 
 
 def item_blocks(item: Item, *, digest: bool) -> list[Block]:
@@ -113,12 +147,18 @@ def item_blocks(item: Item, *, digest: bool) -> list[Block]:
     else:
         blocks.append(HeaderBlock(text=PlainTextObject(text=item.headline[:150])))
     if item.facts:
-        fields = [MarkdownTextObject(text=f"*{_escape(label)}*\n{_escape(value)}" if label else _escape(value))
-                  for label, value in item.facts[:10]]
+        fields = [
+            MarkdownTextObject(text=f"*{_escape(label)}*\n{_escape(value)}" if label else _escape(value))
+            for label, value in item.facts[:10]
+        ]
         blocks.append(SectionBlock(fields=fields))
     if item.actions:
-        blocks.append(ActionsBlock(block_id=f"tp:{item.touchpoint_id or 0}:{item.nudge_id or 0}",
-                                   elements=[_button(a, interactive=True) for a in item.actions]))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"tp:{item.touchpoint_id or 0}:{item.nudge_id or 0}",
+                elements=[_button(a, interactive=True) for a in item.actions],
+            )
+        )
     return blocks
 
 
@@ -131,18 +171,28 @@ def message_blocks(message: Message) -> list[dict[str, Any]]:
         if message.is_digest and index:
             blocks.append(DividerBlock())
         blocks.extend(item_blocks(item, digest=message.is_digest))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text="Touchpoints · you get this because you own these moments; change how you are reached "
-             "in your notification settings.")]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Touchpoints · you get this because you own these moments; "
+                    "change how you are reached "
+                    "in your notification settings."
+                )
+            ]
+        )
+    )
     if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[:MAX_BLOCKS - 1], blocks[-1]]
+        blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
     return [block.to_dict() for block in blocks]
 
 
 def outcome_blocks(item_text: str, outcome: str) -> list[dict[str, Any]]:
     """What an updated message shows once a button was used: the item and what happened."""
-    return [SectionBlock(text=MarkdownTextObject(text=_escape(item_text))).to_dict(),
-            ContextBlock(elements=[MarkdownTextObject(text=_escape(outcome))]).to_dict()]
+    return [
+        SectionBlock(text=MarkdownTextObject(text=_escape(item_text))).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(text=_escape(outcome))]).to_dict(),
+    ]
 
 
 def _escape(text: str) -> str:
@@ -167,7 +217,9 @@ class SlackSender:
         response = self.client.conversations_open(users=user_id)
         return response["channel"]["id"]
 
-    def send(self, message: Message, *, email: str, user_id: str | None, dm_channel: str | None) -> SendResult:
+    def send(
+        self, message: Message, *, email: str, user_id: str | None, dm_channel: str | None
+    ) -> SendResult:
         """Look up, open and post as needed; what was learnt (ids) comes back for caching."""
         learnt: dict[str, str] = {}
         try:
@@ -180,9 +232,12 @@ class SlackSender:
         except SlackApiError as error:
             result = classify_api_error(error)
             # Nothing was posted yet, so even a lost answer here is safe to retry.
-            return SendResult(result.verdict if result.verdict is not Verdict.UNKNOWN else Verdict.RETRY,
-                              result.reason, retry_after=result.retry_after,
-                              learnt={**learnt, **(result.learnt or {})})
+            return SendResult(
+                result.verdict if result.verdict is not Verdict.UNKNOWN else Verdict.RETRY,
+                result.reason,
+                retry_after=result.retry_after,
+                learnt={**learnt, **(result.learnt or {})},
+            )
         except Exception as error:
             return SendResult.retry(f"Slack unreachable before posting: {error}", learnt=learnt)
         return self.post(message, channel=dm_channel, learnt=learnt)
@@ -190,14 +245,19 @@ class SlackSender:
     def post(self, message: Message, *, channel: str, learnt: dict[str, str] | None = None) -> SendResult:
         """chat.postMessage to a channel (a DM or a team's channel)."""
         try:
-            response = self.client.chat_postMessage(channel=channel, text=message.text[:3000],
-                                                    blocks=message_blocks(message), unfurl_links=False)
+            response = self.client.chat_postMessage(
+                channel=channel, text=message.text[:3000], blocks=message_blocks(message), unfurl_links=False
+            )
         except SlackApiError as error:
             result = classify_api_error(error)
             if result.reason.endswith("channel_not_found") and learnt is not None:
                 learnt = {**learnt, "slack_dm_channel": ""}  # forget a cached DM that is gone
-            return SendResult(result.verdict, result.reason, retry_after=result.retry_after,
-                              learnt={**(learnt or {}), **(result.learnt or {})})
+            return SendResult(
+                result.verdict,
+                result.reason,
+                retry_after=result.retry_after,
+                learnt={**(learnt or {}), **(result.learnt or {})},
+            )
         except Exception as error:
             result = classify_transport_error(error)
             return SendResult(result.verdict, result.reason, learnt=learnt)

@@ -1,5 +1,6 @@
 """Nudge pages: HR's delivery page, the notification list and settings, the Slack interactions
 endpoint, the page Teams and email links open, and calendar downloads and feeds."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,11 @@ def _link_touchpoint(token: str):
         return None, None, str(error)
     if link.recipient_id != current_user.employee_id:
         return None, None, "This link was sent to someone else. Open the touchpoint from your own message."
-    tp = db.session.scalar(select(Touchpoint).options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-                           .where(Touchpoint.id == link.touchpoint_id))
+    tp = db.session.scalar(
+        select(Touchpoint)
+        .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+        .where(Touchpoint.id == link.touchpoint_id)
+    )
     if tp is None or not can_view_touchpoint(current_user, tp):
         return None, None, "This touchpoint is not there any more, or not yours to see."
     return link, tp, None
@@ -131,10 +135,15 @@ def act(token: str):
 def notifications():
     """Everything Touchpoints told me, on any channel, newest first."""
     items = db.session.scalars(
-        select(Nudge).options(joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee),
-                              joinedload(Nudge.touchpoint).joinedload(Touchpoint.owner))
+        select(Nudge)
+        .options(
+            joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee),
+            joinedload(Nudge.touchpoint).joinedload(Touchpoint.owner),
+        )
         .where(Nudge.recipient_id == current_user.employee_id, Nudge.status == NudgeStatus.SENT)
-        .order_by(Nudge.sent_at.desc(), Nudge.id.desc()).limit(NOTIFICATIONS_SHOWN)).all()
+        .order_by(Nudge.sent_at.desc(), Nudge.id.desc())
+        .limit(NOTIFICATIONS_SHOWN)
+    ).all()
     rows = notification_rows(items, current_user.employee.timezone, NudgeSettings.current())
     return render_template("nudges/notifications.html", rows=rows, form=ActionForm())
 
@@ -145,9 +154,16 @@ def mark_read():
     """Mark all my notifications as read."""
     form = ActionForm()
     if form.validate_on_submit():
-        db.session.execute(update(Nudge).where(Nudge.recipient_id == current_user.employee_id,
-                                               Nudge.status == NudgeStatus.SENT, Nudge.read_at.is_(None))
-                           .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Nudge)
+            .where(
+                Nudge.recipient_id == current_user.employee_id,
+                Nudge.status == NudgeStatus.SENT,
+                Nudge.read_at.is_(None),
+            )
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         flash("All caught up.", "success")
     return redirect(url_for("nudges.notifications"))
@@ -157,9 +173,19 @@ def mark_read():
 @signed_in
 def unread_count():
     """The badge's number: unread notifications in the app (fetched by the page's script)."""
-    count = db.session.scalar(select(func.count()).select_from(Nudge).where(
-        Nudge.recipient_id == current_user.employee_id, Nudge.status == NudgeStatus.SENT,
-        Nudge.channel == DeliveryChannel.IN_APP, Nudge.read_at.is_(None))) or 0
+    count = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Nudge)
+            .where(
+                Nudge.recipient_id == current_user.employee_id,
+                Nudge.status == NudgeStatus.SENT,
+                Nudge.channel == DeliveryChannel.IN_APP,
+                Nudge.read_at.is_(None),
+            )
+        )
+        or 0
+    )
     return jsonify(unread=count)
 
 
@@ -180,12 +206,21 @@ def notification_settings():
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("nudges.notification_settings"))
     settings = NudgeSettings.current()
-    feed_url = settings.link(url_for("nudges.calendar_feed", token=profile.calendar_token)) \
-        if profile is not None and profile.calendar_token else None
-    return render_template("nudges/settings.html", form=form, profile=profile, feed_url=feed_url,
-                           action_form=ActionForm(), employee=current_user.employee,
-                           slack_enabled=settings.slack_enabled, email_enabled=settings.email_enabled), \
-        400 if form.errors else 200
+    feed_url = (
+        settings.link(url_for("nudges.calendar_feed", token=profile.calendar_token))
+        if profile is not None and profile.calendar_token
+        else None
+    )
+    return render_template(
+        "nudges/settings.html",
+        form=form,
+        profile=profile,
+        feed_url=feed_url,
+        action_form=ActionForm(),
+        employee=current_user.employee,
+        slack_enabled=settings.slack_enabled,
+        email_enabled=settings.email_enabled,
+    ), 400 if form.errors else 200
 
 
 @bp.post("/notifications/calendar")
@@ -211,14 +246,20 @@ def calendar_token():
 @signed_in
 def invite(touchpoint_id: int):
     """The touchpoint as a calendar invitation (REQUEST, or CANCEL once called off)."""
-    tp = db.session.scalar(select(Touchpoint).options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-                           .where(Touchpoint.id == touchpoint_id)) or abort(404)
+    tp = db.session.scalar(
+        select(Touchpoint)
+        .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
+        .where(Touchpoint.id == touchpoint_id)
+    ) or abort(404)
     if not can_view_touchpoint(current_user, tp):
         abort(403)
     data = ics.invitation(tp, NudgeSettings.current(), viewer_id=current_user.employee_id)
     method = "CANCEL" if b"METHOD:CANCEL" in data else "REQUEST"
-    return Response(data, mimetype=f"text/calendar; method={method}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="touchpoint-{tp.id}.ics"'})
+    return Response(
+        data,
+        mimetype=f"text/calendar; method={method}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="touchpoint-{tp.id}.ics"'},
+    )
 
 
 @bp.get("/calendar/<token>.ics")
@@ -228,8 +269,11 @@ def calendar_feed(token: str):
     employee = ics.employee_for_feed(token)
     if employee is None:
         abort(404)
-    return Response(ics.feed(employee, NudgeSettings.current()), mimetype="text/calendar; charset=utf-8",
-                    headers={"Cache-Control": "private, max-age=300"})
+    return Response(
+        ics.feed(employee, NudgeSettings.current()),
+        mimetype="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
 
 
 # ---------------------------------------------------------------- HR: delivery
@@ -242,8 +286,9 @@ def delivery():
     status = request.args.get("status", "problems")
     page = max(1, request.args.get("page", 1, type=int) or 1)
     overview = delivery_overview(status=status, page=page, viewer_tz=current_user.employee.timezone)
-    return render_template("nudges/delivery.html", o=overview, status=status, form=ActionForm(),
-                           describe=describe_nudge)
+    return render_template(
+        "nudges/delivery.html", o=overview, status=status, form=ActionForm(), describe=describe_nudge
+    )
 
 
 def _nudge_or_404(nudge_id: int) -> Nudge:
@@ -275,8 +320,9 @@ def dismiss(nudge_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            dismiss_nudge(_nudge_or_404(nudge_id), actor=current_user,
-                          arrived=request.form.get("arrived") == "1")
+            dismiss_nudge(
+                _nudge_or_404(nudge_id), actor=current_user, arrived=request.form.get("arrived") == "1"
+            )
             flash("Marked as arrived." if request.form.get("arrived") == "1" else "Dismissed.", "success")
         except NudgeActionError as error:
             flash(str(error), "error")
@@ -330,5 +376,6 @@ def team_channels(team_id: int):
         db.session.commit()
         flash(f"Channels of {team.name} saved.", "success")
         return redirect(url_for("nudges.delivery"))
-    return render_template("nudges/team_channels.html", team=team, form=form, channel=channel), \
-        400 if form.errors else 200
+    return render_template(
+        "nudges/team_channels.html", team=team, form=form, channel=channel
+    ), 400 if form.errors else 200

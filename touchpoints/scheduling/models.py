@@ -1,4 +1,5 @@
 """What the scheduler did: one row per job with its last run, next run, duration and last error."""
+
 from __future__ import annotations
 
 from datetime import datetime

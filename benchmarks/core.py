@@ -6,6 +6,7 @@ import platform
 import shutil
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,6 +203,11 @@ def copy_database(source: Path, target: Path) -> None:
     """Copy a SQLite database file (and remove any stale journal beside the target)."""
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
+    # The app opens SQLite in WAL mode: fold the write-ahead log into the file before copying it.
+    import sqlite3
+
+    with closing(sqlite3.connect(source)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copyfile(source, target)
 
 

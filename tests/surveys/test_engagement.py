@@ -59,21 +59,29 @@ def test_index_sits_beside_pulse_scores_for_teams_that_may_show(app, client, log
     assert 'role="img"' in page and "Human-touch index against connection score" in page
 
 
-def test_policy_compliance_joins_the_index_when_provided(app):
+def test_policy_compliance_joins_the_index_once_a_policy_is_active(app):
+    from touchpoints.policies import services as policies
+
     survey = pulse_survey()
-    team, members = team_of("Ops", 5)
-    for person in members:
+    _, members = team_of("Ops", 5)
+    for person in members[1:]:
         _done(person, TouchpointKind.ONE_ON_ONE, Mode.IN_PERSON, 3)
+    _done(members[0], TouchpointKind.ONE_ON_ONE, Mode.IN_PERSON, 45)  # overdue under a 30-day rule
     db.session.commit()
     round_ = open_round(survey)
     answer(round_, members)
     round_ = close(round_)
-    engagement.register_compliance_source(lambda now: {team.id: 0.4})
-    try:
-        data = engagement.human_touch_against_engagement(round_)
-    finally:
-        engagement.register_compliance_source(None)
+    before = engagement.human_touch_against_engagement(round_)
+    assert not before.compliance_included and before.rows[0].touch.compliance is None
+
+    version = policies.create_policy({"key": "monthly-one-on-one", "name": "A one-on-one every 30 days",
+                                      "rule": "maximum_gap", "severity": "warn",
+                                      "scope": {"kinds": ["one_on_one"]}, "params": {"days": 30}},
+                                     actor_id=None)
+    policies.activate(version, actor_id=None)
+    db.session.commit()
+    data = engagement.human_touch_against_engagement(round_)
     (row,) = data.rows
     assert data.compliance_included
-    assert row.touch.compliance == 0.4
-    assert row.touch.index == pytest.approx(100 * (1 + 1 + 0.4) / 3)
+    assert row.touch.compliance == pytest.approx(0.8)  # four of five had a one-on-one within 30 days
+    assert row.touch.index == pytest.approx(100 * (1 + 0.8 + 0.8) / 3)

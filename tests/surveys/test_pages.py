@@ -229,3 +229,17 @@ def test_results_page_runs_a_fixed_number_of_queries(client, login):
     everyone += [p for t in range(2, 6) for p in team_of(f"Team {t}", 6)[1]]
     _add_rounds(survey, everyone, 3)
     assert count() == small
+
+
+def test_the_compliance_dashboard_shows_the_feedback_loop(client, login):
+    survey = pulse_survey()
+    hr = make_hr("Hana Partner")
+    team = make_team("Support", hr_partner=hr)
+    members = people(6, team)
+    round_ = open_round(survey)
+    answer(round_, members, score=2)
+    close(round_)
+    login(hr)
+    page = client.get("/compliance").get_data(as_text=True)
+    assert "Pulse surveys: teams whose connection fell" in page
+    assert "Support" in page and "Below the floor" in page and "Hana Partner" in page

@@ -4,16 +4,15 @@ The human-touch index of a team is the mean of the parts that are known, as a pe
 
 - the share of its done touchpoints (last 90 days) that happened in person, by video or phone;
 - the share of its members who had a one-on-one in the last 30 days;
-- its human-touch policy compliance, when the policies capability provides it (register a
-  source with `register_compliance_source`).
+- its human-touch policy compliance: the share of its members out of no active policy, from the
+  policies capability's evaluation (left out while no policy is active).
 
 Pulse scores come through the anonymity layer, so only teams whose results may show appear.
 """
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,19 +30,19 @@ from touchpoints.surveys.services import WORKING_STATUSES
 WINDOW_DAYS = 90
 RECENT_ONE_ON_ONE_DAYS = 30
 
-# team id -> share of policy checks met (0..1); set by the policies capability.
-ComplianceSource = Callable[[datetime], dict[int, float]]
-_compliance_source: ComplianceSource | None = None
 
+def policy_compliance(now: datetime) -> dict[int, float] | None:
+    """Per team, the share of its people out of no active policy; None while no policy is active."""
+    from touchpoints.policies.engine.evaluation import evaluate
 
-def register_compliance_source(source: ComplianceSource | None) -> None:
-    """Let the policies capability supply per-team compliance for the index."""
-    global _compliance_source
-    _compliance_source = source
-
-
-def compliance_available() -> bool:
-    return _compliance_source is not None
+    report = evaluate(now=now)
+    if not report.policies:
+        return None
+    members = Counter(p.team_id for p in report.people.values()
+                      if p.team_id is not None and p.status in WORKING_STATUSES)
+    out = Counter(report.people[eid].team_id for eid in {v.employee_id for v in report.violations}
+                  if eid in report.people and report.people[eid].status in WORKING_STATUSES)
+    return {team_id: max(0.0, 1 - out[team_id] / n) for team_id, n in members.items() if n}
 
 
 @dataclass
@@ -99,7 +98,7 @@ def human_touch_by_team(now: datetime | None = None) -> dict[int, TeamTouch]:
         if team_id in teams and last is not None:
             last = _aware(last)
             days[team_id].append((now - last).total_seconds() / 86400)
-    compliance = _compliance_source(now) if _compliance_source else {}
+    compliance = policy_compliance(now) or {}
     for team_id, touch in teams.items():
         seen = days.get(team_id, [])
         touch.with_recent_one_on_one = sum(1 for d in seen if d <= RECENT_ONE_ON_ONE_DAYS)
@@ -142,7 +141,7 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 def human_touch_against_engagement(round_: SurveyRound | None, *, now: datetime | None = None) -> Engagement:
     """Teams whose pulse results may show in the round, with their human-touch index beside them."""
     if round_ is None:
-        return Engagement(None, [], None, compliance_available())
+        return Engagement(None, [], None, False)
     pulse = anonymity.group_results([round_], anonymity.COMPANY_SCOPE, breakdown="team")
     touch = human_touch_by_team(now)
     rows = [EngagementRow(group.label, touch[group.team_id], group) for group in pulse.groups
@@ -151,4 +150,4 @@ def human_touch_against_engagement(round_: SurveyRound | None, *, now: datetime 
     pairs = [(r.touch.index, r.pulse.connection) for r in rows
              if r.touch.index is not None and r.pulse.connection is not None]
     correlation = pearson([p[0] for p in pairs], [p[1] for p in pairs])
-    return Engagement(round_, rows, correlation, compliance_available())
+    return Engagement(round_, rows, correlation, any(t.compliance is not None for t in touch.values()))

@@ -89,6 +89,16 @@ def open_surveys() -> list[services.OpenInvitation]:
     return services.open_invitations(current_user.employee_id)
 
 
+@bp.app_template_global("survey_connection_alerts")
+def survey_connection_alerts(limit: int = 10) -> list:
+    """The newest feedback-loop alerts the signed-in person may see (for the compliance dashboard)."""
+    if not current_user.is_authenticated or not (current_user.is_hr or current_user.is_manager):
+        return []
+    scope = anonymity.scope_for(current_user)
+    team_ids = None if scope.sees_everything else set(scope.team_ids or ())
+    return feedback.recent_alerts(limit, team_ids=team_ids)
+
+
 def _survey_or_404(survey_id: int) -> Survey:
     return db.session.get(Survey, survey_id) or abort(404)
 

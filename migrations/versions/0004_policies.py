@@ -94,9 +94,14 @@ def upgrade():
         batch_op.create_index('ix_policy_overrides_policy', ['policy_id'], unique=False)
         batch_op.create_index('ix_policy_overrides_touchpoint', ['touchpoint_id'], unique=False)
 
+    # For the evaluation: last human touchpoint per person, first follow-up after a moment, streaks.
+    op.create_index('ix_touchpoints_employee_outcome', 'touchpoints',
+                    ['employee_id', 'status', 'actual_mode', 'kind', 'happened_at'], unique=False)
+
 
 
 def downgrade():
+    op.drop_index('ix_touchpoints_employee_outcome', table_name='touchpoints')
     with op.batch_alter_table('policy_overrides', schema=None) as batch_op:
         batch_op.drop_index('ix_policy_overrides_touchpoint')
         batch_op.drop_index('ix_policy_overrides_policy')

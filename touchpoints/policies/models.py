@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.db_types import UTCDateTime, utcnow
 from touchpoints.extensions import db
+from touchpoints.journeys.models import Touchpoint
 
 
 def _enum(cls: type[enum.Enum], length: int = 24):
@@ -159,3 +160,9 @@ class ComplianceSnapshot(db.Model):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     policy: Mapped[Policy | None] = relationship()
+
+
+# The evaluation asks, per person, for the last human touchpoint, the first follow-up after a digital
+# moment and the automated ones since: this index answers all three without reading the table.
+Index("ix_touchpoints_employee_outcome", Touchpoint.employee_id, Touchpoint.status, Touchpoint.actual_mode,
+      Touchpoint.kind, Touchpoint.happened_at)

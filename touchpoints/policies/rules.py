@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -202,12 +202,22 @@ class Scope:
 
     def covers_employee(self, *, status: LifecycleStatus, team_name: str | None, location: str) -> bool:
         """Whether a person with this stage, team and location is in scope."""
-        if self.stages and status not in self.stages:
-            return False
-        if self.teams and (team_name or "").lower() not in {t.lower() for t in self.teams}:
-            return False
-        return not (self.locations and (location or "").strip().lower()
-                    not in {loc.lower() for loc in self.locations})
+        return self.employee_test()(status, team_name, location)
+
+    def employee_test(self) -> Callable[[LifecycleStatus, str | None, str], bool]:
+        """covers_employee as a function with its sets built once (evaluation asks for every person)."""
+        stages = self.stages
+        teams = {t.lower() for t in self.teams}
+        locations = {loc.lower() for loc in self.locations}
+
+        def test(status: LifecycleStatus, team_name: str | None, location: str) -> bool:
+            if stages and status not in stages:
+                return False
+            if teams and (team_name or "").lower() not in teams:
+                return False
+            return not (locations and (location or "").strip().lower() not in locations)
+
+        return test
 
     @property
     def hr_only(self) -> bool:

@@ -7,14 +7,13 @@ its figures are the figures HR will see after activating.
 """
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, String, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, joinedload
 
 from touchpoints.db_types import utcnow
@@ -93,7 +92,7 @@ def active_policies(kinds: Iterable[str] | None = None) -> list[ActivePolicy]:
     return [ActivePolicy.from_version(v) for v in db.session.scalars(query)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Person:
     """What evaluation needs to know about one employee."""
 
@@ -121,7 +120,7 @@ class Person:
         return WorkCalendar(self.country_code or "GB", self.subdivision or "", self.work_days or "12345")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Violation:
     """One way one person is out of compliance with one policy, since a day (in their own zone)."""
 
@@ -260,7 +259,7 @@ def load_people(restrict: Select | None = None) -> dict[int, Person]:
     )
     if restrict is not None:
         query = query.where(Employee.id.in_(restrict))
-    return {row[0]: Person(*row) for row in db.session.execute(query)}
+    return {row[0]: Person(*row) for row in _rows(query)}
 
 
 def evaluate(policies: list[ActivePolicy] | None = None, *, now: datetime | None = None,
@@ -276,14 +275,24 @@ def evaluate(policies: list[ActivePolicy] | None = None, *, now: datetime | None
     ctx = _Context(now, people, restrict)
     violations: list[Violation] = []
     in_scope: dict[int, int] = {}
+    covered_by_scope: dict[Scope, set[int]] = {}
+    mode_batch: list[tuple[ActivePolicy, set[int]]] = []
     for policy in policies:
-        covered = {pid for pid, person in people.items() if person.covered_by(policy.scope)}
+        covered = covered_by_scope.get(policy.scope)
+        if covered is None:
+            test = policy.scope.employee_test()
+            covered = {pid for pid, p in people.items() if test(p.status, p.team_name, p.location)}
+            covered_by_scope[policy.scope] = covered
         in_scope[policy.policy_id] = len(covered)
         if not covered:
+            continue
+        if isinstance(policy.rule, RequiredModes | ChannelGuidelines):
+            mode_batch.append((policy, covered))  # judged together below, in one scan
             continue
         evaluator = EVALUATORS.get(type(policy.rule))
         if evaluator is not None:
             violations.extend(evaluator(policy, ctx, covered))
+    violations.extend(_mode_violations(mode_batch, ctx))
     violations.sort(key=lambda v: (v.policy_name, v.since, v.employee_id, v.touchpoint_id or 0))
     return ComplianceReport(now, policies, violations, people, in_scope)
 
@@ -295,48 +304,68 @@ def _violation(policy: ActivePolicy, person: Person, detail: str, since: date, *
                      policy.rule_kind, person.id, touchpoint_id, kind, detail, since, hr_only)
 
 
-def _kind_filter(query: Select, kinds: Iterable[TouchpointKind]) -> Select:
+def _raw(column):
+    """A column read without its type's conversion (timestamps and enums are converted only when needed:
+    the evaluation reads tens of thousands of them and keeps few)."""
+    return type_coerce(column, String).label(column.key)
+
+
+def _rows(query: Select):
+    """Run a read-only select at the Core level: no ORM bookkeeping per row (10,000s of rows here)."""
+    return db.session.connection().execute(query)
+
+
+def _kind_filter(query: Select, kinds: Iterable[TouchpointKind], column=None) -> Select:
     kinds = list(kinds)
-    return query.where(Touchpoint.kind.in_(kinds)) if kinds else query
+    column = Touchpoint.kind if column is None else column
+    return query.where(column.in_(kinds)) if kinds else query
 
 
 # -- required modes and channel guidelines: a touchpoint done or planned in a way the policy forbids
 
 
-def _mode_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> list[Violation]:
-    rule = policy.rule
-    assert isinstance(rule, RequiredModes | ChannelGuidelines)
-    forbidden = [m for m in Mode if not rule.allows(m)]
-    if not forbidden:
+def _mode_violations(batch: list[tuple[ActivePolicy, set[int]]], ctx: _Context) -> list[Violation]:
+    """Every required-modes and channel-guidelines policy at once: one scan of the touchpoints."""
+    batch = [(p, covered) for p, covered in batch if any(not p.rule.allows(m) for m in Mode)]
+    if not batch:
         return []
-    since = ctx.now - timedelta(days=rule.lookback_days)
-    overridden = exists().where(PolicyOverride.touchpoint_id == Touchpoint.id,
-                                PolicyOverride.policy_id == policy.policy_id)
+    kinds = sorted({k for p, _ in batch for k in p.scope.kinds})
+    forbidden = sorted({m for p, _ in batch for m in Mode if not p.rule.allows(m)})
+    since = ctx.now - timedelta(days=max(p.rule.lookback_days for p, _ in batch))
     query = select(Touchpoint.id, Touchpoint.employee_id, Touchpoint.kind, Touchpoint.status,
                    Touchpoint.planned_mode, Touchpoint.actual_mode, Touchpoint.happened_at,
                    Touchpoint.due_at, Touchpoint.created_at).where(
-        Touchpoint.kind.in_(list(policy.scope.kinds)),
+        Touchpoint.kind.in_(kinds),
         or_(and_(Touchpoint.status == DONE, Touchpoint.actual_mode.in_(forbidden),
                  Touchpoint.happened_at >= since, Touchpoint.happened_at <= ctx.now),
             and_(Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.planned_mode.in_(forbidden),
-                 Touchpoint.due_at >= since, Touchpoint.created_at <= ctx.now)),
-        ~overridden,
-    )
+                 Touchpoint.due_at >= since, Touchpoint.created_at <= ctx.now)))
+    rows = list(_rows(ctx.limit(query, Touchpoint.employee_id)))
+    overridden = set(_rows(select(PolicyOverride.policy_id, PolicyOverride.touchpoint_id).where(
+        PolicyOverride.policy_id.in_([p.policy_id for p, _ in batch])))) if rows else set()
     found = []
-    for tp_id, employee_id, kind, status, planned, actual, happened_at, due_at, created_at in \
-            db.session.execute(ctx.limit(query, Touchpoint.employee_id)):
-        if employee_id not in covered:
-            continue
-        person = ctx.people[employee_id]
+    for policy, covered in batch:
+        rule = policy.rule
+        assert isinstance(rule, RequiredModes | ChannelGuidelines)
+        policy_since = ctx.now - timedelta(days=rule.lookback_days)
         requirement = rule.predicate()
-        if status is DONE:
-            day = local_day(happened_at, person.timezone)
-            detail = f"{kind.label} logged {MODE_PHRASES[actual]} on {_fmt(day)}; it {requirement}."
-        else:
-            day = local_day(created_at, person.timezone)
-            detail = (f"{kind.label} planned {MODE_PHRASES[planned]} for "
-                      f"{_fmt(local_day(due_at, person.timezone))}; it {requirement}.")
-        found.append(_violation(policy, person, detail, day, touchpoint_id=tp_id, kind=kind))
+        for tp_id, employee_id, kind, status, planned, actual, happened_at, due_at, created_at in rows:
+            if employee_id not in covered or kind not in policy.scope.kinds or \
+                    (policy.policy_id, tp_id) in overridden:
+                continue
+            person = ctx.people[employee_id]
+            if status is DONE:
+                if rule.allows(actual) or happened_at < policy_since:
+                    continue
+                day = local_day(happened_at, person.timezone)
+                detail = f"{kind.label} logged {MODE_PHRASES[actual]} on {_fmt(day)}; it {requirement}."
+            else:
+                if rule.allows(planned) or due_at < policy_since:
+                    continue
+                day = local_day(created_at, person.timezone)
+                detail = (f"{kind.label} planned {MODE_PHRASES[planned]} for "
+                          f"{_fmt(local_day(due_at, person.timezone))}; it {requirement}.")
+            found.append(_violation(policy, person, detail, day, touchpoint_id=tp_id, kind=kind))
     return found
 
 
@@ -344,12 +373,12 @@ def _mode_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> 
 
 
 def _last_human_touch(ctx: _Context, kinds: Iterable[TouchpointKind]) -> dict[int, datetime]:
-    query = (select(Touchpoint.employee_id, func.max(Touchpoint.happened_at))
+    query = (select(Touchpoint.employee_id, _raw(func.max(Touchpoint.happened_at).label("last")))
              .where(Touchpoint.status == DONE, Touchpoint.actual_mode.in_(HUMAN),
                     Touchpoint.happened_at <= ctx.now)
              .group_by(Touchpoint.employee_id))
     query = ctx.limit(_kind_filter(query, kinds), Touchpoint.employee_id)
-    return dict(db.session.execute(query).all())
+    return {employee_id: _as_utc(last) for employee_id, last in _rows(query)}
 
 
 def _start_of(person: Person) -> date:
@@ -363,12 +392,16 @@ def _gap_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> l
     what = join_words([k.label.lower() for k in TouchpointKind if k in policy.scope.kinds]) \
         or "human touchpoint"
     found = []
+    # Within N - 1 days of now is within N calendar days in any zone: no need to convert those.
+    surely_fine = ctx.now - timedelta(days=rule.days - 1)
     for employee_id in covered:
+        touched = last.get(employee_id)
+        if touched is not None and touched >= surely_fine:
+            continue
         person = ctx.people[employee_id]
         today, start = ctx.today(person), _start_of(person)
         if start > today:
             continue  # not started yet: nothing is owed
-        touched = last.get(employee_id)
         last_day = local_day(touched, person.timezone) if touched else None
         reference = max(last_day, start) if last_day else start
         gap = (today - reference).days
@@ -418,13 +451,13 @@ def _first_days_violations(policy: ActivePolicy, ctx: _Context, covered: set[int
     touches = _kind_filter(touches, policy.scope.kinds)
     buddies: dict[int, set[int]] = defaultdict(set)
     if "buddy" in rule.meet:
-        for employee_id, partner_id in db.session.execute(
+        for employee_id, partner_id in _rows(
                 select(SupportAssignment.employee_id, SupportAssignment.partner_id)
                 .where(SupportAssignment.kind == SupportKind.BUDDY,
                        SupportAssignment.employee_id.in_(starters))):
             buddies[employee_id].add(partner_id)
     met: dict[int, set[str]] = defaultdict(set)
-    for employee_id, owner_id, owner_role, happened_at in db.session.execute(touches):
+    for employee_id, owner_id, owner_role, happened_at in _rows(touches):
         if employee_id not in due:
             continue
         person = ctx.people[employee_id]
@@ -461,48 +494,47 @@ def _follow_up_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]
     rule = policy.rule
     assert isinstance(rule, FollowUpPairing)
     window_start = ctx.now - timedelta(days=rule.lookback_days)
-    triggers_q = (select(Touchpoint.id, Touchpoint.employee_id, Touchpoint.kind, Touchpoint.actual_mode,
-                         Touchpoint.happened_at)
-                  .where(Touchpoint.kind.in_(list(policy.scope.kinds)), Touchpoint.status == DONE,
-                         Touchpoint.actual_mode.in_(NOT_HUMAN), Touchpoint.happened_at >= window_start,
-                         Touchpoint.happened_at <= ctx.now))
-    triggers_q = ctx.limit(triggers_q, Touchpoint.employee_id)
-    triggers = []
-    for row in db.session.execute(triggers_q):
-        if row.employee_id not in covered:
-            continue
-        person = ctx.people[row.employee_id]
-        deadline = local_day(row.happened_at, person.timezone) + timedelta(days=rule.days)
-        if ctx.today(person) > deadline:
-            triggers.append((row, person, deadline))
-    if not triggers:
-        return []
-    who = select(Touchpoint.employee_id).where(
-        Touchpoint.kind.in_(list(policy.scope.kinds)), Touchpoint.status == DONE,
-        Touchpoint.actual_mode.in_(NOT_HUMAN), Touchpoint.happened_at >= window_start)
-    follow_q = (select(Touchpoint.employee_id, Touchpoint.happened_at)
-                .where(Touchpoint.status == DONE, Touchpoint.actual_mode.in_(HUMAN),
-                       Touchpoint.happened_at >= window_start, Touchpoint.happened_at <= ctx.now,
-                       Touchpoint.kind.not_in(list(policy.scope.kinds)), Touchpoint.employee_id.in_(who)))
-    follow_q = _kind_filter(follow_q, rule.follow_up_kinds)
-    follow_ups: dict[int, list[datetime]] = defaultdict(list)
-    for employee_id, happened_at in db.session.execute(follow_q):
-        follow_ups[employee_id].append(happened_at)
-    for moments in follow_ups.values():
-        moments.sort()
+    # Only moments whose deadline may have passed: N days ago, give or take a day of time zone.
+    latest = ctx.now - timedelta(days=max(rule.days - 1, 0))
+    follow = aliased(Touchpoint)
+    # The first human follow-up at or after each digital moment, by a correlated MIN on the
+    # (employee_id, ...) index: one query, however many moments there are.
+    first_follow_up = _kind_filter(
+        select(func.min(follow.happened_at))
+        .where(follow.employee_id == Touchpoint.employee_id, follow.status == DONE,
+               follow.actual_mode.in_(HUMAN), follow.happened_at >= Touchpoint.happened_at,
+               follow.happened_at <= ctx.now, follow.kind.not_in(list(policy.scope.kinds))),
+        rule.follow_up_kinds, follow.kind).scalar_subquery()
+    query = (select(Touchpoint.id, Touchpoint.employee_id, _raw(Touchpoint.kind),
+                    _raw(Touchpoint.actual_mode), _raw(Touchpoint.happened_at),
+                    _raw(first_follow_up.label("follow_up")))
+             .where(Touchpoint.kind.in_(list(policy.scope.kinds)), Touchpoint.status == DONE,
+                    Touchpoint.actual_mode.in_(NOT_HUMAN), Touchpoint.happened_at >= window_start,
+                    Touchpoint.happened_at <= latest))
     follow_words = join_words([k.label.lower() for k in TouchpointKind if k in rule.follow_up_kinds]) \
         or "human touchpoint"
     found = []
-    for row, person, deadline in triggers:
-        moments = follow_ups.get(row.employee_id, [])
-        index = bisect.bisect_left(moments, row.happened_at)
-        if index < len(moments) and local_day(moments[index], person.timezone) <= deadline:
+    # A follow-up within N - 1 days is within N calendar days in any zone: no conversion needed.
+    surely_in_time = timedelta(days=rule.days - 1)
+    for tp_id, employee_id, kind, mode, happened_at, follow_up in \
+            _rows(ctx.limit(query, Touchpoint.employee_id)):
+        if employee_id not in covered:
             continue
-        done_on = local_day(row.happened_at, person.timezone)
-        detail = (f"{row.kind.label} done {MODE_PHRASES[row.actual_mode]} on {_fmt(done_on)}; no "
+        happened_at, follow_up = _as_utc(happened_at), _as_utc(follow_up)
+        if follow_up is not None and follow_up - happened_at <= surely_in_time:
+            continue
+        person = ctx.people[employee_id]
+        done_on = local_day(happened_at, person.timezone)
+        deadline = done_on + timedelta(days=rule.days)
+        if ctx.today(person) <= deadline:
+            continue  # still time
+        if follow_up is not None and local_day(follow_up, person.timezone) <= deadline:
+            continue
+        kind, mode = TouchpointKind(kind), Mode(mode)
+        detail = (f"{kind.label} done {MODE_PHRASES[mode]} on {_fmt(done_on)}; no "
                   f"{follow_words} in person or live followed within {rule.days} days (by {_fmt(deadline)}).")
         found.append(_violation(policy, person, detail, deadline + timedelta(days=1),
-                                touchpoint_id=row.id, kind=row.kind))
+                                touchpoint_id=tp_id, kind=kind))
     return found
 
 
@@ -531,7 +563,7 @@ def _streak_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -
     query = select(streak.c.employee_id, streak.c.happened_at, streak.c.last, streak.c.length).where(
         streak.c.length > rule.max_in_a_row, streak.c.position == rule.max_in_a_row + 1)
     found = []
-    for employee_id, happened_at, last, length in db.session.execute(query):
+    for employee_id, happened_at, last, length in _rows(query):
         if employee_id not in covered:
             continue
         person = ctx.people[employee_id]
@@ -546,12 +578,12 @@ def _streak_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -
 
 
 def _as_utc(value) -> datetime | None:
-    """A timestamp read through a subquery: SQLite hands back text or a naive UTC value."""
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value
+    """A timestamp read raw: SQLite hands back text (naive UTC), PostgreSQL an aware datetime."""
+    if value is None:
+        return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _no_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> list[Violation]:
@@ -560,8 +592,6 @@ def _no_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> li
 
 
 EVALUATORS: dict[type[Rule], Callable[[ActivePolicy, _Context, set[int]], list[Violation]]] = {
-    RequiredModes: _mode_violations,
-    ChannelGuidelines: _mode_violations,
     MaximumGap: _gap_violations,
     FirstDaysContact: _first_days_violations,
     FollowUpPairing: _follow_up_violations,

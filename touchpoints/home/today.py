@@ -145,14 +145,16 @@ def compliance_glance(now: datetime, *, working: int, weeks: int = TREND_WEEKS) 
         trend.append(TrendPoint(week, row.people if row else None, row.violations if row else None))
     latest = snapshots[-1] if snapshots else None
     previous = by_week.get(latest.week_start - timedelta(weeks=1)) if latest else None
-    policies: list[PolicyFigure] = []
-    if latest is not None:
-        policies = [PolicyFigure(*row) for row in db.session.execute(
-            select(ComplianceSnapshot.policy_id, Policy.name, ComplianceSnapshot.people,
-                   ComplianceSnapshot.violations)
-            .join(Policy, Policy.id == ComplianceSnapshot.policy_id)
-            .where(ComplianceSnapshot.week_start == latest.week_start, ComplianceSnapshot.people > 0)
-            .order_by(ComplianceSnapshot.people.desc(), Policy.name).limit(5))]
+    # The latest week in the window, found by the database: the same query whether or not there is one.
+    latest_week = (select(func.max(ComplianceSnapshot.week_start))
+                   .where(ComplianceSnapshot.subject == COMPANY, ComplianceSnapshot.week_start >= first)
+                   .scalar_subquery())
+    policies = [PolicyFigure(*row) for row in db.session.execute(
+        select(ComplianceSnapshot.policy_id, Policy.name, ComplianceSnapshot.people,
+               ComplianceSnapshot.violations)
+        .join(Policy, Policy.id == ComplianceSnapshot.policy_id)
+        .where(ComplianceSnapshot.week_start == latest_week, ComplianceSnapshot.people > 0)
+        .order_by(ComplianceSnapshot.people.desc(), Policy.name).limit(5))]
     return ComplianceGlance(trend, latest, previous, policies, working)
 
 
@@ -268,24 +270,25 @@ def week_movements(today: date, *, limit: int = LIST_LIMIT) -> WeekMovements:
         .where(present, exits).order_by(Employee.exit_date, Employee.full_name).limit(limit)))
     movements = {e.id: Movement(e, e.start_date) for e in people}
     leaving = {e.id: Movement(e, e.exit_date) for e in leavers}
-    ids = list(movements) + list(leaving)
-    if ids:
-        for employee_id, name in db.session.execute(
-                select(Enrolment.employee_id, JourneyTemplate.name)
-                .join(JourneyTemplate, JourneyTemplate.id == Enrolment.journey_id)
-                .where(Enrolment.employee_id.in_(ids), Enrolment.status == EnrolmentStatus.ACTIVE)
-                .order_by(JourneyTemplate.name)):
-            for group in (movements, leaving):
-                if employee_id in group:
-                    group[employee_id].journeys.append(name)
-        if movements:
-            for assignment in db.session.scalars(
-                    select(SupportAssignment).options(joinedload(SupportAssignment.partner))
-                    .where(SupportAssignment.employee_id.in_(list(movements)),
-                           SupportAssignment.kind == SupportKind.BUDDY,
-                           or_(SupportAssignment.ended_on.is_(None), SupportAssignment.ended_on >= today))
-                    .order_by(SupportAssignment.started_on)):
-                movements[assignment.employee_id].buddy = assignment.partner
+    # Asked of everyone starting or leaving (not of the ids in hand), so the page costs the same
+    # queries whether or not anyone moves this week; a few extra rows beyond the cap are ignored.
+    moving = select(Employee.id).where(present, or_(starts, exits))
+    for employee_id, name in db.session.execute(
+            select(Enrolment.employee_id, JourneyTemplate.name)
+            .join(JourneyTemplate, JourneyTemplate.id == Enrolment.journey_id)
+            .where(Enrolment.employee_id.in_(moving), Enrolment.status == EnrolmentStatus.ACTIVE)
+            .order_by(JourneyTemplate.name)):
+        for group in (movements, leaving):
+            if employee_id in group:
+                group[employee_id].journeys.append(name)
+    for assignment in db.session.scalars(
+            select(SupportAssignment).options(joinedload(SupportAssignment.partner))
+            .where(SupportAssignment.employee_id.in_(select(Employee.id).where(present, starts)),
+                   SupportAssignment.kind == SupportKind.BUDDY,
+                   or_(SupportAssignment.ended_on.is_(None), SupportAssignment.ended_on >= today))
+            .order_by(SupportAssignment.started_on)):
+        if assignment.employee_id in movements:
+            movements[assignment.employee_id].buddy = assignment.partner
     return WeekMovements(today, last, list(movements.values()), list(leaving.values()),
                          int(starting_total), int(leaving_total))
 

@@ -252,6 +252,24 @@ def test_the_team_page_lists_overdue_and_this_week_and_days_since_human_contact(
     assert client.get("/team/touchpoints").status_code == 403
 
 
+def test_deeper_levels_are_counted_per_branch_not_listed(client, login, org):
+    boss = make_manager("Bo Boss")
+    org.manager.manager = boss
+    db.session.commit()
+    plan(org.employee, owner=org.manager, actor=org.hr, title="Eli's late catch-up",
+         due=utcnow() - timedelta(days=3))
+    plan(org.colleague, owner=org.manager, actor=org.hr, title="Cleo's late catch-up",
+         due=utcnow() - timedelta(days=4))
+    plan(org.manager, owner=boss, actor=org.hr, title="Skip-level chat", due=utcnow() + timedelta(days=2))
+    login(boss)
+    page = client.get("/team/touchpoints").get_data(as_text=True)
+    assert "Skip-level chat" in page and "late catch-up" not in page
+    row = page[page.index(">Mia Manager</a>"):]
+    row = row[:row.index("</tr>")]
+    assert "Overdue in their team" in page
+    assert row.rstrip().endswith('<span class="badge badge--warn">2</span></td>')
+
+
 def test_team_page_queries_do_not_grow_with_the_team(client, login, org):
     def grow(count: int, start: int) -> None:
         for n in range(count):
@@ -263,6 +281,10 @@ def test_team_page_queries_do_not_grow_with_the_team(client, login, org):
         db.session.commit()
 
     grow(10, 0)
+    lead = make_employee("Team Lead", manager=org.manager, team=org.team)
+    for n in range(5):  # a sub-team, counted per branch
+        below = make_employee(f"Below {n}", manager=lead, team=org.team)
+        plan(below, owner=lead, actor=org.hr, due=utcnow() - timedelta(days=2))
     login(org.manager)
     with count_queries() as small:
         assert client.get("/team/touchpoints").status_code == 200

@@ -1,5 +1,9 @@
-"""The manager's week: open touchpoints for their reports (overdue and this week) and, for each direct
-report, how long since the last human touchpoint. A fixed number of queries whatever the team's size.
+"""The manager's week: open touchpoints with their direct reports (overdue and the next seven days),
+how long since each report's last human touchpoint, and how many are overdue further down each branch.
+
+The lists hold direct reports and what the manager runs, so the page grows with a span of control,
+never with the size of the organisation below; deeper levels are counted per branch. A fixed number
+of queries whatever the team's size.
 """
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from touchpoints.extensions import db
 from touchpoints.journeys.access import HR_ONLY_KINDS
 from touchpoints.journeys.calendar import zone
 from touchpoints.journeys.models import HUMAN_MODES, OPEN_STATUSES, Touchpoint, TouchpointStatus
-from touchpoints.people.access import report_ids_query
 from touchpoints.people.models import Employee, LifecycleStatus
+
+WEEK_DAYS = 7
 
 
 @dataclass
@@ -27,6 +32,7 @@ class ReportContact:
     next_due_at: datetime | None
     overdue: int
     now: datetime
+    overdue_below: int = 0  # overdue touchpoints of the people who report to them, at any depth
 
     @property
     def days_since_human(self) -> int | None:
@@ -46,6 +52,10 @@ class TeamWeek:
     this_week: list[Touchpoint]
     reports: list[ReportContact]
 
+    @property
+    def overdue_below(self) -> int:
+        return sum(r.overdue_below for r in self.reports)
+
 
 def _aware(value: datetime | str | None) -> datetime | None:
     if value is None:
@@ -53,9 +63,6 @@ def _aware(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):  # an aggregate on SQLite comes back as text
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-WEEK_DAYS = 7
 
 
 def end_of_week(now: datetime, timezone: str) -> datetime:
@@ -67,20 +74,21 @@ def end_of_week(now: datetime, timezone: str) -> datetime:
 
 
 def team_week(viewer, *, now: datetime | None = None) -> TeamWeek:
-    """The viewer's team touchpoints: those of their reports (any depth) and those they run, never their own.
+    """The viewer's week: touchpoints of their direct reports and those they run (never their own).
 
-    Grievance meetings of reports stay out unless the viewer runs them. Four queries.
+    Grievance meetings stay out unless the viewer runs them or is HR. Five queries.
     """
     now = now or utcnow()
     me = viewer.employee_id
     week_ends = end_of_week(now, viewer.employee.timezone)
-    reports = report_ids_query(me)
-    mine_or_reports = or_(Touchpoint.owner_id == me,
-                          and_(Touchpoint.employee_id.in_(reports), Touchpoint.kind.not_in(HR_ONLY_KINDS)))
+    visible_kinds = true() if viewer.is_hr else Touchpoint.kind.not_in(HR_ONLY_KINDS)
+    direct_ids = select(Employee.id).where(Employee.manager_id == me)
+    mine_or_direct = or_(Touchpoint.owner_id == me,
+                         and_(Touchpoint.employee_id.in_(direct_ids), visible_kinds))
     touchpoints = list(db.session.scalars(
         select(Touchpoint)
         .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-        .where(mine_or_reports, Touchpoint.employee_id != me, Touchpoint.status.in_(OPEN_STATUSES),
+        .where(mine_or_direct, Touchpoint.employee_id != me, Touchpoint.status.in_(OPEN_STATUSES),
                Touchpoint.due_at < week_ends)
         .order_by(Touchpoint.due_at, Touchpoint.id)))
     overdue = [t for t in touchpoints if t.due_at < now]
@@ -93,8 +101,8 @@ def team_week(viewer, *, now: datetime | None = None) -> TeamWeek:
     ids = [e.id for e in direct]
     last_human: dict[int, datetime | None] = {}
     upcoming: dict[int, tuple[datetime | None, int]] = {}
+    below: dict[int, int] = {}
     if ids:
-        visible_kinds = Touchpoint.kind.not_in(HR_ONLY_KINDS) if not viewer.is_hr else true()
         last_human = {employee_id: _aware(at) for employee_id, at in db.session.execute(
             select(Touchpoint.employee_id, func.max(Touchpoint.happened_at))
             .where(Touchpoint.employee_id.in_(ids), Touchpoint.status == TouchpointStatus.DONE,
@@ -106,7 +114,24 @@ def team_week(viewer, *, now: datetime | None = None) -> TeamWeek:
             .where(Touchpoint.employee_id.in_(ids), Touchpoint.status.in_(OPEN_STATUSES), visible_kinds)
             .group_by(Touchpoint.employee_id))
         upcoming = {employee_id: (_aware(first), int(late or 0)) for employee_id, first, late in open_rows}
-    rows = [ReportContact(e, last_human.get(e.id), *upcoming.get(e.id, (None, 0)), now=now) for e in direct]
+        below = _overdue_below(me, now, visible_kinds)
+    rows = [ReportContact(e, last_human.get(e.id), *upcoming.get(e.id, (None, 0)), now=now,
+                          overdue_below=below.get(e.id, 0)) for e in direct]
     # Longest without a human conversation first: that is who the manager should see next.
     rows.sort(key=lambda r: (r.last_human_at is not None, r.last_human_at or now, r.employee.full_name))
     return TeamWeek(now, week_ends, overdue, this_week, rows)
+
+
+def _overdue_below(manager_id: int, now: datetime, visible_kinds) -> dict[int, int]:
+    """Overdue open touchpoints of everyone below each direct report, by that direct report (one query)."""
+    branches = (select(Employee.id.label("id"), Employee.id.label("branch"))
+                .where(Employee.manager_id == manager_id).cte("branches", recursive=True))
+    branches = branches.union(
+        select(Employee.id, branches.c.branch).where(Employee.manager_id == branches.c.id))
+    rows = db.session.execute(
+        select(branches.c.branch, func.count(Touchpoint.id))
+        .join(Touchpoint, Touchpoint.employee_id == branches.c.id)
+        .where(branches.c.id != branches.c.branch, Touchpoint.status.in_(OPEN_STATUSES),
+               Touchpoint.due_at < now, visible_kinds)
+        .group_by(branches.c.branch))
+    return {branch: int(count) for branch, count in rows}

@@ -20,12 +20,13 @@ then costs one query for the groups on screen, whatever the size of the company.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 
 from touchpoints.extensions import db
 from touchpoints.people.access import report_ids_query
@@ -473,7 +474,18 @@ class _Cell:
     refusal: tuple[str, Node | None] | None
     comment_refusal: tuple[str, Node | None] | None
     question_refusals: dict[str, tuple[str, Node | None]]
-    stats: dict[str, Any]
+    # The summary columns: (connection sum, connection answers, promoters, passives, detractors, comments).
+    summary: tuple[int, int, int, int, int, int]
+    raw_stats: str | dict | None = None
+    _stats: dict[str, Any] | None = None
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The full distributions, decoded only when a view needs them (one group of hundreds)."""
+        if self._stats is None:
+            raw = self.raw_stats
+            self._stats = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        return self._stats
 
 
 def _stored(code: str, parent: str) -> tuple[str, Node | None] | None:
@@ -492,10 +504,13 @@ def _load_cells(rounds: Sequence[SurveyRound], slice_node: Node,
     for dim, column in enumerate(CELL_COLUMNS):
         if breakdown != DIMENSIONS[dim]:
             conditions.append(column == slice_node[dim])
+    c = SurveyResultCell
     rows = db.session.execute(select(
-        SurveyResultCell.round_id, *CELL_COLUMNS, SurveyResultCell.invited, SurveyResultCell.respondents,
-        SurveyResultCell.refusal, SurveyResultCell.refusal_parent, SurveyResultCell.comment_refusal,
-        SurveyResultCell.comment_refusal_parent, SurveyResultCell.question_refusals, SurveyResultCell.stats,
+        c.round_id, *CELL_COLUMNS, c.invited, c.respondents, c.refusal, c.refusal_parent, c.comment_refusal,
+        c.comment_refusal_parent, c.question_refusals, c.connection_sum, c.connection_answers,
+        c.enps_promoters, c.enps_passives, c.enps_detractors, c.comments,
+        # As text: decoded only for the groups whose question-by-question figures are shown.
+        cast(c.stats, Text).label("raw_stats"),
     ).where(and_(*conditions)))
     by_id = {r.id: r for r in rounds}
     cells: dict[Node, dict[int, _Cell]] = defaultdict(dict)
@@ -504,7 +519,9 @@ def _load_cells(rounds: Sequence[SurveyRound], slice_node: Node,
                             for qid, (code, parent) in (row.question_refusals or {}).items()}
         cells[(row.team, row.stage, row.tenure)][row.round_id] = _Cell(
             by_id[row.round_id], row.invited, row.respondents, _stored(row.refusal, row.refusal_parent),
-            _stored(row.comment_refusal, row.comment_refusal_parent), hidden_questions, row.stats or {})
+            _stored(row.comment_refusal, row.comment_refusal_parent), hidden_questions,
+            (row.connection_sum, row.connection_answers, row.enps_promoters, row.enps_passives,
+             row.enps_detractors, row.comments), row.raw_stats)
     return cells
 
 
@@ -596,8 +613,14 @@ def _question_result(question: SurveyQuestion, entry: dict[str, Any] | None,
     return result
 
 
+def _keyed(rounds: Sequence[SurveyRound],
+           by_round: dict[int, list[SurveyQuestion]]) -> dict[int, dict[str, str]]:
+    """Each round's question ids by question key (versions differ; keys stay)."""
+    return {r.id: {q.key: str(q.id) for q in by_round[r.id]} for r in rounds}
+
+
 def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
-           questions: list[SurveyQuestion], by_round: dict[int, list[SurveyQuestion]], labels: Labels,
+           questions: list[SurveyQuestion], keyed: dict[int, dict[str, str]], labels: Labels,
            *, light: bool = False) -> GroupResult:
     """One group's figures across rounds (questions matched by key); light: connection and eNPS only."""
     group = GroupResult(node, labels.node(node), sum(c.invited for c in cells.values()),
@@ -605,8 +628,10 @@ def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
     group.refusal = _combined_refusal(node, cells, rounds, labels)
     if group.refusal is not None:
         return group
-    # Each round's question ids, matched to the shown questions by key.
-    keyed = {r.id: {q.key: str(q.id) for q in by_round[r.id]} for r in rounds}
+    special = any(cell.question_refusals for cell in cells.values())
+    if light:
+        _summarise(group, node, questions, cells, rounds, keyed, labels, special)
+        return group
     if len(rounds) == 1:
         stats = cells[rounds[0].id].stats
     else:
@@ -621,9 +646,7 @@ def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
     connection_sum = connection_n = 0.0
     connection_complete = True
     for question in questions:
-        if light and not (question.counts_toward_connection or question.kind is QuestionKind.ENPS):
-            continue
-        refusal = None if question.kind is QuestionKind.SHORT_TEXT \
+        refusal = None if question.kind is QuestionKind.SHORT_TEXT or not special \
             else _question_refusal(node, question, cells, rounds, keyed, labels)
         result = _question_result(question, stats.get(str(question.id)), refusal)
         group.questions.append(result)
@@ -643,6 +666,25 @@ def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
     return group
 
 
+def _summarise(group: GroupResult, node: Node, questions: list[SurveyQuestion], cells: dict[int, _Cell],
+               rounds: Sequence[SurveyRound], keyed: dict[int, dict[str, str]], labels: Labels,
+               special: bool) -> None:
+    """Connection, eNPS and comment count from the stored summaries (breakdowns, trends)."""
+    total = sum(cell.summary[0] for cell in cells.values())
+    answers = sum(cell.summary[1] for cell in cells.values())
+    if answers:
+        group.connection = total / answers
+    group.comments = sum(cell.summary[5] for cell in cells.values())
+    question = next((q for q in questions if q.kind is QuestionKind.ENPS), None)
+    if question is None or (special and _question_refusal(node, question, cells, rounds, keyed, labels)):
+        return
+    promoters, passives, detractors = (sum(cell.summary[i] for cell in cells.values()) for i in (2, 3, 4))
+    n = promoters + passives + detractors
+    if n:
+        group.enps = Enps(round(100 * (promoters - detractors) / n), promoters / n, passives / n,
+                          detractors / n, n)
+
+
 def _scope_refusal(scope: Scope, filters: Mapping[str, str], breakdown: str | None) -> Refusal | None:
     if scope.sees_everything:
         return None
@@ -655,8 +697,13 @@ def _scope_refusal(scope: Scope, filters: Mapping[str, str], breakdown: str | No
 
 
 def group_results(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, str] | None = None,
-                  breakdown: str | None = None, cache: ReadCache | None = None) -> Results:
-    """A slice of one or more closed rounds, optionally broken down, with every rule applied."""
+                  breakdown: str | None = None, cache: ReadCache | None = None,
+                  group_detail: bool = True) -> Results:
+    """A slice of one or more closed rounds, optionally broken down, with every rule applied.
+
+    group_detail=False gives the breakdown's groups their connection, eNPS and comment count only
+    (question by question is for the slice): what a page of hundreds of teams needs.
+    """
     _check_rounds(rounds)
     clean, breakdown = validate_request(filters, breakdown)
     cache = cache or ReadCache()
@@ -678,12 +725,13 @@ def group_results(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mappi
         b = DIMENSIONS.index(breakdown)
         children = sorted((n for n in cells if n[b] != ALL and scope.allows(n)),
                           key=lambda n: (n[b] == NONE, labels.value(breakdown, n[b])))
-    slice_group = _group(slice_node, cells.get(slice_node, {}), rounds, questions, by_round, labels)
+    keyed = _keyed(rounds, by_round)
+    slice_group = _group(slice_node, cells.get(slice_node, {}), rounds, questions, keyed, labels)
     if not scope.allows(slice_node):
         # A manager breaking down by team does not see the company as a whole.
         slice_group = GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=Refusal(
             "not_in_scope", "Results for everyone are for HR partners; your teams are below."))
-    groups = [_group(n, cells[n], rounds, questions, by_round, labels) for n in children]
+    groups = [_group(n, cells[n], rounds, questions, keyed, labels, light=not group_detail) for n in children]
     return Results(list(rounds), clean, breakdown, slice_group, groups, threshold)
 
 
@@ -705,8 +753,9 @@ def trend(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, 
         return [TrendPoint(r, GroupResult(node, labels.node(node), 0, 0, refusal=refusal)) for r in rounds]
     cells = _load_cells(rounds, node, None).get(node, {})
     by_round = cache.questions_by_round(rounds)
+    keyed = _keyed(rounds, by_round)
     return [TrendPoint(r, _group(node, {r.id: cells[r.id]} if r.id in cells else {}, [r], by_round[r.id],
-                                 by_round, labels, light=True))
+                                 keyed, labels, light=True))
             for r in rounds]
 
 
@@ -761,5 +810,5 @@ def comments(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[st
 
 def team_connection(round_: SurveyRound) -> dict[int, GroupResult]:
     """Each team's shown results for a closed round, as the whole company's rules allow."""
-    results = group_results([round_], COMPANY_SCOPE, breakdown="team")
+    results = group_results([round_], COMPANY_SCOPE, breakdown="team", group_detail=False)
     return {g.team_id: g for g in results.groups if g.shown and g.team_id is not None}

@@ -76,6 +76,8 @@ def build_result_cells(round_: SurveyRound) -> int:
     """(Re)build a closed round's result cells; returns how many cells were written."""
     questions = {q.id: q for q in round_.version.questions} if round_.version else {}
     texts = {qid for qid, q in questions.items() if q.kind is QuestionKind.SHORT_TEXT}
+    connection = {qid for qid, q in questions.items() if q.counts_toward_connection}
+    enps = next((qid for qid, q in questions.items() if q.kind is QuestionKind.ENPS), None)
     invited: dict[Node, int] = defaultdict(int)
     invitation_group = (SurveyInvitation.team_id, SurveyInvitation.stage, SurveyInvitation.tenure_band)
     for t, s, b, n in db.session.execute(
@@ -125,9 +127,26 @@ def build_result_cells(round_: SurveyRound) -> int:
                            round_.min_group_size)
     rows = [{"round_id": round_.id, "team": node[0], "stage": node[1], "tenure": node[2],
              "pattern": pattern_of(node), "invited": invited.get(node, 0),
-             "respondents": respondents.get(node, 0), "stats": stats[node], **verdict_columns(verdicts[node])}
+             "respondents": respondents.get(node, 0), "stats": stats[node],
+             **_summary(stats[node], connection, enps, texts), **verdict_columns(verdicts[node])}
             for node in nodes]
     db.session.execute(delete(SurveyResultCell).where(SurveyResultCell.round_id == round_.id))
     if rows:
         db.session.execute(insert(SurveyResultCell.__table__), rows)
     return len(rows)
+
+
+def _summary(stats: dict[str, Any], connection: set[int], enps: int | None,
+             texts: set[int]) -> dict[str, int]:
+    """The summary columns of a cell, from its stats."""
+    total = answers = 0
+    for qid in connection:
+        for value, n in stats.get(str(qid), {}).get("dist", {}).items():
+            total += int(value) * n
+            answers += n
+    dist = stats.get(str(enps), {}).get("dist", {}) if enps else {}
+    return {"connection_sum": total, "connection_answers": answers,
+            "enps_promoters": sum(n for v, n in dist.items() if int(v) >= 9),
+            "enps_passives": sum(n for v, n in dist.items() if 7 <= int(v) <= 8),
+            "enps_detractors": sum(n for v, n in dist.items() if int(v) <= 6),
+            "comments": sum(stats.get(str(qid), {}).get("n", 0) for qid in texts)}

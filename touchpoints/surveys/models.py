@@ -355,6 +355,14 @@ class SurveyResultCell(db.Model):
     respondents: Mapped[int] = mapped_column(default=0)
     # {question_id: {"n": answers, "dist": {value: count}}}; text questions carry only "n".
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A summary of stats for breakdowns and trends, read without decoding them: the connection
+    # questions' answer total and count, the eNPS question's three groups, and the comments.
+    connection_sum: Mapped[int] = mapped_column(default=0)
+    connection_answers: Mapped[int] = mapped_column(default=0)
+    enps_promoters: Mapped[int] = mapped_column(default=0)
+    enps_passives: Mapped[int] = mapped_column(default=0)
+    enps_detractors: Mapped[int] = mapped_column(default=0)
+    comments: Mapped[int] = mapped_column(default=0)
     # The anonymity verdicts, judged over the whole round when it closed ("" when it may show):
     # a reason code (too_few, difference, wider_group_hidden) and the wider group it concerns.
     refusal: Mapped[str] = mapped_column(String(20), default="")

@@ -620,7 +620,8 @@ def results(survey_id: int):
     if chosen is None:
         return render_template("surveys/results.html", **context, results=None)
     try:
-        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache)
+        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache,
+                                         group_detail=False)
     except FilterError as error:
         _attach_errors(form, {("by" if k == "by" else k): v for k, v in error.errors.items()})
         return render_template("surveys/results.html", **context, results=None), 400

@@ -85,3 +85,9 @@ def test_policy_compliance_joins_the_index_once_a_policy_is_active(app):
     assert data.compliance_included
     assert row.touch.compliance == pytest.approx(0.8)  # four of five had a one-on-one within 30 days
     assert row.touch.index == pytest.approx(100 * (1 + 0.8 + 0.8) / 3)
+
+
+def test_correlation_needs_enough_teams():
+    assert engagement.pearson([1, 2, 3, 4, 5, 6, 7], [2, 4, 6, 8, 10, 12, 14]) is None
+    assert engagement.pearson([1, 2, 3, 4, 5, 6, 7, 8], [2, 4, 6, 8, 10, 12, 14, 16]) == pytest.approx(1.0)
+    assert engagement.pearson([1] * 8, list(range(8))) is None  # no spread

@@ -83,6 +83,7 @@ class Point:
     y: float
     label: str
     value_text: str
+    label_y: float = 0.0
 
 
 @dataclass
@@ -189,6 +190,14 @@ def scatter_chart(title: str, points: Sequence[tuple[str, float, float, str]], *
         return plot_top + plot_height * (1 - (min(max(value, lo), hi) - lo) / (hi - lo))
 
     drawn = [Point(px(x), py(y), short(label, 22), text) for label, x, y, text in points]
+    # Labels of nearby points would overprint: nudge each below the one above it when they touch.
+    placed: list[Point] = []
+    for point in sorted(drawn, key=lambda p: (p.y, p.x)):
+        point.label_y = point.y + 4
+        for other in placed:
+            if abs(other.x - point.x) < 120 and abs(other.label_y - point.label_y) < 14:
+                point.label_y = other.label_y + 14
+        placed.append(point)
     summary = f"{title}. " + ("; ".join(f"{label}: {text}" for label, _, _, text in points) + "."
                               if points else "No team has enough answers to show.")
     return ScatterChart(title, summary, int(plot_top + plot_height + 48), plot_left, plot_top, plot_width,

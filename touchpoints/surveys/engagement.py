@@ -29,6 +29,8 @@ from touchpoints.surveys.services import WORKING_STATUSES
 
 WINDOW_DAYS = 90
 RECENT_ONE_ON_ONE_DAYS = 30
+# Below this many teams a correlation is noise, so none is offered.
+MIN_TEAMS_FOR_CORRELATION = 8
 
 
 def policy_compliance(now: datetime) -> dict[int, float] | None:
@@ -129,8 +131,8 @@ class Engagement:
 
 
 def pearson(xs: list[float], ys: list[float]) -> float | None:
-    """Pearson's r, or None with fewer than three pairs or no spread."""
-    if len(xs) < 3:
+    """Pearson's r, or None with too few teams to mean anything, or no spread."""
+    if len(xs) < MIN_TEAMS_FOR_CORRELATION:
         return None
     try:
         return statistics.correlation(xs, ys)

@@ -2,7 +2,8 @@
 
 HR partners see everything. A person sees their own touchpoints and the ones they own. Managers
 see their reports' touchpoints (direct and indirect), except grievance meetings, which stay
-between HR, the person concerned and whoever runs the meeting.
+between HR, the person concerned and whoever runs the meeting, never anyone in the person's line
+(even one made the meeting's owner).
 """
 from __future__ import annotations
 
@@ -25,17 +26,20 @@ def is_report(user, employee_id: int) -> bool:
 
 def can_view_touchpoint(user, touchpoint: Touchpoint) -> bool:
     """Whether the user may see this touchpoint at all."""
-    if user.is_hr or user.employee_id in (touchpoint.employee_id, touchpoint.owner_id):
+    if user.is_hr or user.employee_id == touchpoint.employee_id:
         return True
     if touchpoint.kind in HR_ONLY_KINDS:
-        return False
-    return is_report(user, touchpoint.employee_id)
+        # Never the person's line, even when someone made their manager its owner.
+        return user.employee_id == touchpoint.owner_id and not is_report(user, touchpoint.employee_id)
+    return user.employee_id == touchpoint.owner_id or is_report(user, touchpoint.employee_id)
 
 
 def can_manage_touchpoint(user, touchpoint: Touchpoint) -> bool:
     """Whether the user may log, reschedule or mark this touchpoint missed."""
-    if user.is_hr or touchpoint.owner_id == user.employee_id:
+    if user.is_hr:
         return True
+    if touchpoint.owner_id == user.employee_id:
+        return touchpoint.kind not in HR_ONLY_KINDS or not is_report(user, touchpoint.employee_id)
     if touchpoint.employee_id == user.employee_id:
         # A person logs their own self-serve moments, never a conversation someone else runs.
         return touchpoint.owner_role is OwnerRole.EMPLOYEE
@@ -57,6 +61,6 @@ def visible_touchpoints(user) -> Select:
     mine = or_(Touchpoint.employee_id == user.employee_id, Touchpoint.owner_id == user.employee_id)
     if not user.is_manager:
         return query.where(mine)
-    reports = Touchpoint.employee_id.in_(report_ids_query(user.employee_id)) & \
-        Touchpoint.kind.not_in(HR_ONLY_KINDS)
-    return query.where(or_(mine, reports))
+    line = Touchpoint.employee_id.in_(report_ids_query(user.employee_id))
+    # Grievances stay out of a manager's view of their reports, whoever owns them.
+    return query.where(or_(mine, line), ~(line & Touchpoint.kind.in_(HR_ONLY_KINDS)))

@@ -95,8 +95,10 @@ def employee_timeline(employee: Employee, *, viewer, now: datetime | None = None
         .where(Touchpoint.employee_id == employee.id)
     )
     if not viewer.is_hr and viewer.employee_id != employee.id:
-        query = query.where(or_(Touchpoint.kind.not_in(HR_ONLY_KINDS),
-                                Touchpoint.owner_id == viewer.employee_id))
+        # The line never sees grievances; anyone else only those they run.
+        not_grievance = Touchpoint.kind.not_in(HR_ONLY_KINDS)
+        query = query.where(not_grievance if viewer_is_line else
+                            or_(not_grievance, Touchpoint.owner_id == viewer.employee_id))
     upcoming = list(db.session.scalars(
         query.where(Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at >= now)
         .order_by(Touchpoint.due_at, Touchpoint.id)).unique())

@@ -538,6 +538,10 @@ def deliver(
     run = _Run(settings, clock)
     deadline = time.monotonic() + settings.run_seconds
     taken = 0
+    # Delivery commits before every send; expiring the whole batch on each commit would reload every
+    # row afterwards. The rows it reads again are written only through statements here.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         while time.monotonic() < deadline and (max_nudges is None or taken < max_nudges):
             limit = (
@@ -558,6 +562,8 @@ def deliver(
     finally:
         run.close()
         db.session.commit()
+        session.expire_on_commit = expire_on_commit
+        db.session.expire_all()
     report.paused = sorted(run.paused)
     return report
 

@@ -587,7 +587,7 @@ def _enps(dist: Mapping[str, int]) -> Enps | None:
 
 
 def _question_result(question: SurveyQuestion, entry: dict[str, Any] | None,
-                     refusal: Refusal | None) -> QuestionResult:
+                     refusal: Refusal | None, *, buckets: bool = True) -> QuestionResult:
     # A hidden question's answer count is hidden too: it would size a group too small to show.
     result = QuestionResult(question, n=(entry or {}).get("n", 0) if refusal is None else 0, refusal=refusal)
     if refusal is not None or not entry or question.kind is QuestionKind.SHORT_TEXT:
@@ -600,12 +600,13 @@ def _question_result(question: SurveyQuestion, entry: dict[str, Any] | None,
         result.buckets = [Bucket(c["key"], c["label"], dist.get(c["key"], 0), dist.get(c["key"], 0) / n)
                           for c in question.choices]
         return result
-    scale = question.kind.scale
-    assert scale is not None
     result.mean = sum(int(v) * c for v, c in dist.items()) / n
-    labels = AGREEMENT_LABELS if question.kind is QuestionKind.AGREEMENT else {}
-    result.buckets = [Bucket(str(v), labels.get(v, str(v)), dist.get(str(v), 0), dist.get(str(v), 0) / n)
-                      for v in scale]
+    if buckets:
+        scale = question.kind.scale
+        assert scale is not None
+        labels = AGREEMENT_LABELS if question.kind is QuestionKind.AGREEMENT else {}
+        result.buckets = [Bucket(str(v), labels.get(v, str(v)), dist.get(str(v), 0), dist.get(str(v), 0) / n)
+                          for v in scale]
     if question.kind is QuestionKind.AGREEMENT:
         result.favourable = (dist.get("4", 0) + dist.get("5", 0)) / n
     else:
@@ -619,18 +620,25 @@ def _keyed(rounds: Sequence[SurveyRound],
     return {r.id: {q.key: str(q.id) for q in by_round[r.id]} for r in rounds}
 
 
+DETAILS = ("full", "figures", "summary")
+
+
 def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
            questions: list[SurveyQuestion], keyed: dict[int, dict[str, str]], labels: Labels,
-           *, light: bool = False) -> GroupResult:
-    """One group's figures across rounds (questions matched by key); light: connection and eNPS only."""
+           *, detail: str = "full") -> GroupResult:
+    """One group's figures across rounds (questions matched by key).
+
+    detail: "full" (every question with its distribution), "figures" (every question's mean or
+    shares, no distribution: the CSV) or "summary" (connection, eNPS and comments only).
+    """
     group = GroupResult(node, labels.node(node), sum(c.invited for c in cells.values()),
                         sum(c.respondents for c in cells.values()))
     group.refusal = _combined_refusal(node, cells, rounds, labels)
     if group.refusal is not None:
         return group
     special = any(cell.question_refusals for cell in cells.values())
-    if light:
-        _summarise(group, node, questions, cells, rounds, keyed, labels, special)
+    _summarise(group, node, questions, cells, rounds, keyed, labels, special)
+    if detail == "summary":
         return group
     if len(rounds) == 1:
         stats = cells[rounds[0].id].stats
@@ -643,26 +651,11 @@ def _group(node: Node, cells: dict[int, _Cell], rounds: Sequence[SurveyRound],
                 per_round.append({wanted[key_of[qid]]: entry for qid, entry in cells[r.id].stats.items()
                                   if key_of.get(qid) in wanted})
         stats = _merge(per_round)
-    connection_sum = connection_n = 0.0
-    connection_complete = True
     for question in questions:
         refusal = None if question.kind is QuestionKind.SHORT_TEXT or not special \
             else _question_refusal(node, question, cells, rounds, keyed, labels)
-        result = _question_result(question, stats.get(str(question.id)), refusal)
-        group.questions.append(result)
-        if question.kind is QuestionKind.SHORT_TEXT:
-            group.comments += result.n
-        if question.counts_toward_connection:
-            answered = sum(b.count for b in result.buckets)
-            if result.shown and result.mean is not None:
-                connection_sum += result.mean * answered
-                connection_n += answered
-            else:
-                connection_complete = False
-        if question.kind is QuestionKind.ENPS and group.enps is None and result.enps is not None:
-            group.enps = result.enps
-    if connection_n and connection_complete:
-        group.connection = connection_sum / connection_n
+        group.questions.append(_question_result(question, stats.get(str(question.id)), refusal,
+                                                buckets=detail == "full"))
     return group
 
 
@@ -698,12 +691,14 @@ def _scope_refusal(scope: Scope, filters: Mapping[str, str], breakdown: str | No
 
 def group_results(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, str] | None = None,
                   breakdown: str | None = None, cache: ReadCache | None = None,
-                  group_detail: bool = True) -> Results:
+                  group_detail: str = "full") -> Results:
     """A slice of one or more closed rounds, optionally broken down, with every rule applied.
 
-    group_detail=False gives the breakdown's groups their connection, eNPS and comment count only
-    (question by question is for the slice): what a page of hundreds of teams needs.
+    The slice always comes in full; group_detail says how much of each breakdown group to work out
+    ("summary" is what a page of hundreds of teams needs, "figures" what the CSV needs).
     """
+    if group_detail not in DETAILS:
+        raise ValueError(f"group_detail must be one of {', '.join(DETAILS)}")
     _check_rounds(rounds)
     clean, breakdown = validate_request(filters, breakdown)
     cache = cache or ReadCache()
@@ -731,7 +726,7 @@ def group_results(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mappi
         # A manager breaking down by team does not see the company as a whole.
         slice_group = GroupResult(slice_node, labels.node(slice_node), 0, 0, refusal=Refusal(
             "not_in_scope", "Results for everyone are for HR partners; your teams are below."))
-    groups = [_group(n, cells[n], rounds, questions, keyed, labels, light=not group_detail) for n in children]
+    groups = [_group(n, cells[n], rounds, questions, keyed, labels, detail=group_detail) for n in children]
     return Results(list(rounds), clean, breakdown, slice_group, groups, threshold)
 
 
@@ -755,7 +750,7 @@ def trend(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[str, 
     by_round = cache.questions_by_round(rounds)
     keyed = _keyed(rounds, by_round)
     return [TrendPoint(r, _group(node, {r.id: cells[r.id]} if r.id in cells else {}, [r], by_round[r.id],
-                                 keyed, labels, light=True))
+                                 keyed, labels, detail="summary"))
             for r in rounds]
 
 
@@ -810,5 +805,5 @@ def comments(rounds: Sequence[SurveyRound], scope: Scope, *, filters: Mapping[st
 
 def team_connection(round_: SurveyRound) -> dict[int, GroupResult]:
     """Each team's shown results for a closed round, as the whole company's rules allow."""
-    results = group_results([round_], COMPANY_SCOPE, breakdown="team", group_detail=False)
+    results = group_results([round_], COMPANY_SCOPE, breakdown="team", group_detail="summary")
     return {g.team_id: g for g in results.groups if g.shown and g.team_id is not None}

@@ -144,7 +144,8 @@ def human_touch_against_engagement(round_: SurveyRound | None, *, now: datetime 
     """Teams whose pulse results may show in the round, with their human-touch index beside them."""
     if round_ is None:
         return Engagement(None, [], None, False)
-    pulse = anonymity.group_results([round_], anonymity.COMPANY_SCOPE, breakdown="team", group_detail=False)
+    pulse = anonymity.group_results([round_], anonymity.COMPANY_SCOPE, breakdown="team",
+                                    group_detail="summary")
     touch = human_touch_by_team(now)
     rows = [EngagementRow(group.label, touch[group.team_id], group) for group in pulse.groups
             if group.shown and group.team_id is not None and group.team_id in touch]

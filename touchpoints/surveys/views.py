@@ -621,7 +621,7 @@ def results(survey_id: int):
         return render_template("surveys/results.html", **context, results=None)
     try:
         result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache,
-                                         group_detail=False)
+                                         group_detail="summary")
     except FilterError as error:
         _attach_errors(form, {("by" if k == "by" else k): v for k, v in error.errors.items()})
         return render_template("surveys/results.html", **context, results=None), 400
@@ -696,7 +696,8 @@ def results_csv(survey_id: int):
     if chosen is None:
         abort(404)
     try:
-        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache)
+        result = anonymity.group_results([chosen], scope, filters=filters, breakdown=breakdown, cache=cache,
+                                         group_detail="figures")
     except FilterError as error:
         abort(400, description=" ".join(error.errors.values()))
     buffer = io.StringIO()

@@ -56,6 +56,17 @@ def test_upload_preview_then_import(client, login):
     assert entry.after["filename"] == "people.csv" and entry.after["created"] == 2
 
 
+def test_a_file_with_only_the_required_columns_previews_and_imports(client, login):
+    login(make_hr())
+    minimal = "email,name,time_zone\ncy@example.com,Cy Minimal,Europe/Paris\n"
+    response = upload(client, minimal)
+    preview = client.get(response.location)
+    assert preview.status_code == 200
+    assert ">Import 1 person</button>" in preview.get_data(as_text=True)
+    client.post(response.location)
+    assert db.session.scalar(select(Employee).where(Employee.email == "cy@example.com")).job_title == ""
+
+
 def test_a_file_with_a_bad_row_shows_a_table_of_problems_and_imports_nothing(client, login):
     login(make_hr())
     response = upload(client, BAD)

@@ -210,3 +210,18 @@ def test_manager_lookup_suggests_a_short_list(client, login):
     found = client.get("/people/lookup?q=match").get_json()["people"]
     assert len(found) == 20 and all("Match Person" in p["name"] for p in found)
     assert client.get("/people/lookup?q=m").get_json() == {"people": []}
+
+
+def test_hr_sets_a_persons_own_one_on_one_cadence(client, login):
+    hr = make_hr()
+    person = make_employee("Cad Ence")
+    login(hr)
+    response = client.post(f"/people/{person.id}/edit", data=person_form(
+        full_name="Cad Ence", email=person.email, one_on_one_cadence_days="28"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Employee, person.id).one_on_one_cadence_days == 28
+    response = client.post(f"/people/{person.id}/edit", data=person_form(
+        full_name="Cad Ence", email=person.email, one_on_one_cadence_days=""))
+    db.session.expire_all()
+    assert db.session.get(Employee, person.id).one_on_one_cadence_days is None

@@ -75,3 +75,23 @@ def test_managers_and_employees_cannot_manage_teams(client, login):
         assert client.post(f"/people/teams/{team.id}/edit", data={"name": "X"}).status_code == 403
     db.session.expire_all()
     assert team.name == "Ops"
+
+
+def test_hr_sets_a_team_one_on_one_cadence_and_a_bad_one_is_named(client, login):
+    hr = make_hr("Hana HR")
+    team = make_team("Research")
+    login(hr)
+    response = client.post(f"/people/teams/{team.id}/edit", data={
+        "name": "Research", "description": "", "hr_partner_id": "", "one_on_one_cadence_days": "3"})
+    assert response.status_code == 400
+    assert "Number must be between" in response.get_data(as_text=True)
+    assert db.session.get(Team, team.id).one_on_one_cadence_days is None
+
+    response = client.post(f"/people/teams/{team.id}/edit", data={
+        "name": "Research", "description": "", "hr_partner_id": "", "one_on_one_cadence_days": "21"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Team, team.id).one_on_one_cadence_days == 21
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "cadence.changed"))
+    form = client.get(f"/people/teams/{team.id}/edit").get_data(as_text=True)
+    assert 'name="one_on_one_cadence_days"' in form and 'value="21"' in form

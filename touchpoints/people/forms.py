@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -15,10 +16,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.auth.models import Role
+from touchpoints.journeys.lifecycle import CADENCE_RANGE
 from touchpoints.people.fields import known_timezones
 from touchpoints.people.models import Channel, LifecycleStatus
 
@@ -83,6 +85,9 @@ class PersonForm(FlaskForm):
     hire_date = DateField("Hire date", validators=[Optional()])
     start_date = DateField("Start date", validators=[Optional()])
     exit_date = DateField("Exit date", validators=[Optional()])
+    one_on_one_cadence_days = IntegerField(
+        "One-on-one every … days", validators=[Optional(), NumberRange(*CADENCE_RANGE)]
+    )
     is_hr_partner = BooleanField("HR partner")
     is_manager = BooleanField("Manager")
     submit = SubmitField("Save")
@@ -128,6 +133,9 @@ class TeamForm(FlaskForm):
     name = StringField("Team name", validators=[InputRequired(), Length(max=120)])
     description = TextAreaField("What the team does", validators=[Length(max=2000)])
     hr_partner_id = SelectField("HR partner", validate_choice=False)
+    one_on_one_cadence_days = IntegerField(
+        "One-on-one every … days", validators=[Optional(), NumberRange(*CADENCE_RANGE)]
+    )
     submit = SubmitField("Save team")
 
     def __init__(self, *args, hr_partners: list[tuple[int, str]] = (), **kwargs):

@@ -8,6 +8,8 @@ from sqlalchemy.orm import joinedload
 
 from touchpoints.auth.access import hr_only
 from touchpoints.extensions import db
+from touchpoints.journeys.errors import JourneyValidationError
+from touchpoints.journeys.services import set_one_on_one_cadence
 from touchpoints.people.forms import TeamForm
 from touchpoints.people.models import Employee, Team
 from touchpoints.people.services import PeopleValidationError, hr_partner_choices, save_team
@@ -55,13 +57,18 @@ def _team_form(team: Team | None):
                 "name": form.name.data, "description": form.description.data,
                 "hr_partner_id": int(partner) if (partner or "").isdigit() else None,
             }, actor_id=current_user.id)
-        except PeopleValidationError as error:
+            replanned = set_one_on_one_cadence(saved, form.one_on_one_cadence_days.data,
+                                               actor_id=current_user.id)
+        except (PeopleValidationError, JourneyValidationError) as error:
             db.session.rollback()
             for name, message in error.errors.items():
                 form[name].errors = [*form[name].errors, message]
         else:
             db.session.commit()
-            flash(f"Team {saved.name} is saved.", "success")
+            flash(f"Team {saved.name} is saved." + (
+                f" One-on-ones re-planned for {replanned} "
+                f"{'person' if replanned == 1 else 'people'} at the new cadence." if replanned else ""
+            ), "success")
             return redirect(url_for("people.teams"))
     return render_template("people/team_form.html", form=form, team=team), \
         400 if form.errors else 200

@@ -25,6 +25,8 @@ from sqlalchemy.orm import joinedload
 from touchpoints.auth.access import hr_only, managers, signed_in
 from touchpoints.auth.models import Role, User
 from touchpoints.extensions import db
+from touchpoints.journeys.errors import JourneyValidationError
+from touchpoints.journeys.services import set_one_on_one_cadence
 from touchpoints.people.access import can_view_employee, visible_employees
 from touchpoints.people.forms import PeopleFilterForm, PersonForm, PreferencesForm, choices
 from touchpoints.people.models import Employee, LifecycleStatus, Team
@@ -91,7 +93,10 @@ def new():
         try:
             employee = create_employee(form.service_data(), actor_id=current_user.id,
                                        roles=form.roles())
-        except PeopleValidationError as error:
+            set_one_on_one_cadence(employee, form.one_on_one_cadence_days.data,
+                                   actor_id=current_user.id)
+        except (PeopleValidationError, JourneyValidationError) as error:
+            db.session.rollback()
             form.show_errors(error.errors)
         else:
             db.session.commit()
@@ -122,7 +127,10 @@ def edit(employee_id: int):
         try:
             update_employee(employee, form.service_data(), actor_id=current_user.id,
                             roles=form.roles())
-        except PeopleValidationError as error:
+            set_one_on_one_cadence(employee, form.one_on_one_cadence_days.data,
+                                   actor_id=current_user.id)
+        except (PeopleValidationError, JourneyValidationError) as error:
+            db.session.rollback()
             form.show_errors(error.errors)
         else:
             db.session.commit()

@@ -52,10 +52,16 @@ def page_routes(app: Flask) -> list[Rule]:
     return sorted(rules, key=lambda r: (r.rule, r.endpoint))
 
 
+# Arguments whose table is not named after them.
+TABLE_ALIASES = {"journey_id": "journey_templates", "batch_id": "import_batches", "token_id": "api_tokens"}
+
+
 def table_for(argument: str) -> Table | None:
     """The table an id argument points to: `touchpoint_id` -> touchpoints, `item_id` -> agenda_items."""
-    stem = argument.removesuffix("_id")
     tables = db.metadata.tables
+    if argument in TABLE_ALIASES:
+        return tables[TABLE_ALIASES[argument]]
+    stem = argument.removesuffix("_id")
     for plural in (stem + "s", stem + "es", stem[:-1] + "ies", stem):
         matches = [t for name, t in tables.items() if name == plural] or \
                   [t for name, t in tables.items() if name.endswith("_" + plural)]

@@ -208,3 +208,86 @@ def test_forms_showing_their_errors_pass_axe(browser, live_server, axe_source):
     findings += describe("/people/teams/new (with errors)", axe_violations(page, axe_source))
     context.close()
     assert not findings, report(findings)
+
+
+# ---------------------------------------------------------------- keyboard only
+
+FOCUS_JS = r"""() => new Promise(resolve => requestAnimationFrame(() => {
+  // Read after a frame: a date input moves focus into its day/hour part just after the key press.
+  const el = document.activeElement;
+  if (!el || el === document.body) return resolve(null);
+  const style = getComputedStyle(el);
+  // A date input's focus sits in its day or hour part, so the input itself only matches :focus-within.
+  resolve({text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim(), tag: el.tagName,
+           type: el.type || '', name: el.name || '',
+           visible: style.outlineStyle !== 'none' && style.outlineWidth !== '0px'});
+}))"""
+
+
+def tab_to(page, matches, *, limit: int = 120, backwards: bool = False) -> dict:
+    """Press Tab until the focused element matches; every element on the way must show its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        focused = page.evaluate(FOCUS_JS)
+        if focused is None:
+            continue
+        assert focused["visible"], f"no visible focus on {focused}"
+        if matches(focused):
+            return focused
+    raise AssertionError(f"Tab never reached the element after {limit} presses")
+
+
+def test_a_manager_logs_a_touchpoint_with_the_keyboard_only(browser, live_app, live_server, demo_company):
+    context, page = signed_in_context(browser, live_server, dict(DEMO_LOGINS)["Manager"])
+    page.goto("/?view=manager")
+    # The skip link comes first and lands on the main content.
+    tab_to(page, lambda f: f["text"] == "Skip to main content", limit=3)
+    page.keyboard.press("Enter")
+    # "Log details" of the first touchpoint this week opens the full log form.
+    focused = tab_to(page, lambda f: f["text"].startswith("Log details"))
+    title = focused["text"].removeprefix("Log details of ").split(" with ")[0]
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Log:")
+    # Choose "Video call" with the arrow keys inside the mode group, then save.
+    tab_to(page, lambda f: f["name"] == "actual_mode")
+    for _ in range(6):
+        if page.evaluate("document.activeElement.value") == "video":
+            break
+        page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.checked && document.activeElement.value") == "video"
+    tab_to(page, lambda f: f["text"] == "Save")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash--success")).to_contain_text(f"Logged: {title}")
+    # Back home, the one-click "Done" works from the keyboard too.
+    page.goto("/?view=manager")
+    done = tab_to(page, lambda f: re.match(r"Done\s*:", f["text"]) is not None)
+    logged = done["text"].split(":", 1)[1].split(" with ")[0].strip()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash--success")).to_contain_text(f"Logged: {logged}")
+    context.close()
+
+
+def test_an_employee_answers_a_pulse_survey_with_the_keyboard_only(browser, live_app, live_server, demo_company):
+    from touchpoints.surveys.services import open_invitations
+
+    demo_emails = {email for _, email in DEMO_LOGINS}
+    with live_app.app_context():  # someone with the open round still to answer (others' tests answer too)
+        people = db.session.scalars(select(Employee).where(Employee.deactivated_at.is_(None))
+                                    .order_by(Employee.id)).all()
+        email = next(p.email for p in people if p.email not in demo_emails and open_invitations(p.id))
+        db.session.remove()
+    context, page = signed_in_context(browser, live_server, email)
+    page.goto("/")
+    tab_to(page, lambda f: f["text"].startswith("Answer"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
+    groups = page.locator("fieldset.question").count()
+    for _ in range(groups):
+        # Tab enters the next question's radio group; Space picks the focused option, an arrow moves on.
+        tab_to(page, lambda f: f["type"] == "radio")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Space")
+    tab_to(page, lambda f: f["text"] == "Send my answers")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    context.close()

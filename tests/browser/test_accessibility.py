@@ -218,8 +218,8 @@ FOCUS_JS = r"""() => new Promise(resolve => requestAnimationFrame(() => {
   if (!el || el === document.body) return resolve(null);
   const style = getComputedStyle(el);
   // A date input's focus sits in its day or hour part, so the input itself only matches :focus-within.
-  resolve({text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim(), tag: el.tagName,
-           type: el.type || '', name: el.name || '',
+  const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim();
+  resolve({text, tag: el.tagName, type: el.type || '', name: el.name || '',
            visible: style.outlineStyle !== 'none' && style.outlineWidth !== '0px'});
 }))"""
 
@@ -267,7 +267,8 @@ def test_a_manager_logs_a_touchpoint_with_the_keyboard_only(browser, live_app, l
     context.close()
 
 
-def test_an_employee_answers_a_pulse_survey_with_the_keyboard_only(browser, live_app, live_server, demo_company):
+def test_an_employee_answers_a_pulse_survey_with_the_keyboard_only(browser, live_app, live_server,
+                                                                   demo_company):
     from touchpoints.surveys.services import open_invitations
 
     demo_emails = {email for _, email in DEMO_LOGINS}

@@ -34,8 +34,10 @@ run: install
 	$(BIN)/flask policies load --if-empty policies/
 	SCHEDULER_EMBEDDED=1 $(BIN)/flask serve
 
+# Two workers by default (the suite's databases are per worker); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -40,6 +40,14 @@ def init_app(app: Flask) -> None:
         if app.config["ENV_NAME"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Personal data must not linger in shared browser or proxy caches.
-        if request.endpoint != "static" and current_user and current_user.is_authenticated:
+        if request.endpoint != "static" and _signed_in():
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def _signed_in() -> bool:
+    """Whether the request is signed in; unknown (the database is away) counts as signed in."""
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # an error page is on its way; keep it out of caches
+        return True

@@ -57,6 +57,8 @@ def test_an_employee_answers_and_hr_reads_the_results(page, sign_in_as, screensh
     sign_in_as(page, EMPLOYEE)
     page.goto("/")
     invitation = page.get_by_role("link", name=re.compile(r"^Answer.*Connection pulse"))
+    # Other browser tests may have left the demo's own open round on this shared server.
+    invited = invitation.count()
     expect(invitation.first).to_be_visible()
     invitation.first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Connection pulse")
@@ -73,7 +75,7 @@ def test_an_employee_answers_and_hr_reads_the_results(page, sign_in_as, screensh
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you: your answers are in")
     page.goto("/")
-    expect(page.get_by_role("link", name=re.compile(r"^Answer.*Connection pulse"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile(r"^Answer.*Connection pulse"))).to_have_count(invited - 1)
     page.goto("/surveys/")
     expect(page.get_by_role("region", name="You answered")).to_contain_text("Connection pulse")
     page.context.clear_cookies()

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = {"serious", "critical"}
-MAX_LAYOUT_SHIFT = 0.1  # "good" cumulative layout shift (web.dev/cls)
+MAX_LAYOUT_SHIFT = 0.1
+PHONE = {"width": 375, "height": 812}  # "good" cumulative layout shift (web.dev/cls)
 ROLES = [role for role, _ in DEMO_LOGINS]
 # Layout shifts while a page loads, from the browser's own record (buffered), ignoring those after input.
 LAYOUT_SHIFT_JS = """() => new Promise(resolve => {
@@ -163,6 +164,35 @@ def test_every_page_passes_axe_for_each_role(browser, live_app, live_server, dem
         findings += structure_problems(page, target.url)
     context.close()
     assert not findings, report(findings)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_fits_a_phone_for_each_role(browser, live_app, live_server, demo_company, role):
+    """375 pixels wide: no page scrolls sideways as a whole (wide tables scroll inside their box)."""
+    email = dict(DEMO_LOGINS)[role]
+    context, page = signed_in_context(browser, live_server, email)
+    page.set_viewport_size(PHONE)
+
+    def probe(url: str) -> tuple[int, str]:
+        response = context.request.get(url, max_redirects=0)
+        return response.status, response.headers.get("content-type", "")
+
+    with live_app.app_context():
+        person_id = db.session.scalar(select(Employee.id).where(Employee.email == email))
+        pages = walk(live_app, person_id, probe).pages
+        db.session.remove()
+    too_wide = []
+    for target in pages:
+        page.goto(target.url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            culprit = page.evaluate("""w => [...document.querySelectorAll('main *')]
+                .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap, .site-nav'))
+                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
+                                    PHONE["width"])
+            too_wide.append(f"- {target.url}: {width}px wide ({', '.join(culprit) or 'see the page'})")
+    context.close()
+    assert not too_wide, "Pages wider than a 375-pixel phone:\n" + "\n".join(too_wide)
 
 
 def test_pages_for_people_signed_out_and_error_pages_pass_axe(browser, live_app, live_server, demo_company,

@@ -320,3 +320,14 @@ def test_hr_overdue_list_pages_through_every_overdue_touchpoint(company, client,
 def test_home_redirects_to_sign_in_when_signed_out(client):
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_hr_and_managers_see_their_own_surveys_in_one_line(company, client, login):
+    round_ = open_round(invited=[company.hr, company.manager], answered=[company.manager])
+    login(company.hr)
+    page = text_of(client.get("/?view=hr"))
+    assert "For you Pulse survey “Connection pulse”, anonymous, two minutes" in page
+    assert f'href="/surveys/rounds/{round_.id}/answer"' in client.get("/?view=manager").get_data(as_text=True)
+    client.post("/logout")
+    login(company.manager)
+    assert "For you" not in text_of(client.get("/"))  # answered already

@@ -15,6 +15,7 @@ from touchpoints.home.charts import compliance_sparkline, touch_meter
 from touchpoints.home.forms import ViewSwitchForm
 from touchpoints.journeys.calendar import to_local
 from touchpoints.people.models import LifecycleStatus
+from touchpoints.surveys.services import open_invitations
 
 bp = Blueprint("web", __name__)
 VIEW_KEY = "home_view"
@@ -47,6 +48,8 @@ def home():
         session[VIEW_KEY] = view.value  # a bookmarked ?view= is remembered like the switch
     context = {"view": view, "views": today.views_for(current_user), "switch_form": ViewSwitchForm(),
                "local_input": _local_input, "here": url_for("web.home")}
+    if view is not today.HomeView.ME:  # the person's own surveys, in one line above their role's page
+        context["invitations"] = open_invitations(current_user.employee_id)
     if view is today.HomeView.HR:
         data = today.hr_today(current_user)
         chart = compliance_sparkline(data.compliance.trend, title="People out of compliance, by week")

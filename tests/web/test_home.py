@@ -331,3 +331,12 @@ def test_hr_and_managers_see_their_own_surveys_in_one_line(company, client, logi
     client.post("/logout")
     login(company.manager)
     assert "For you" not in text_of(client.get("/"))  # answered already
+
+
+def test_hr_is_told_how_many_departed_people_still_have_personal_data_held(company, client, login):
+    company.leaver.status, company.leaver.deactivated_at = "alumni", datetime.now(UTC)
+    db.session.commit()
+    login(company.hr)
+    page = text_of(client.get("/?view=hr"))
+    assert "Touchpoints still holds the personal data of 1 person who has left." in page
+    assert 'href="/privacy/people"' in client.get("/?view=hr").get_data(as_text=True)

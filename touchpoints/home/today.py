@@ -41,6 +41,7 @@ from touchpoints.people.access import report_ids_query, visible_employees
 from touchpoints.people.models import Employee, LifecycleStatus
 from touchpoints.policies.compliance import COMPANY, TrendPoint, week_start
 from touchpoints.policies.models import ComplianceSnapshot, Policy
+from touchpoints.privacy.erasure import departed_query
 from touchpoints.surveys.engagement import RECENT_ONE_ON_ONE_DAYS, WINDOW_DAYS, TeamTouch
 from touchpoints.surveys.models import RoundStatus, Survey, SurveyParticipation, SurveyRound
 from touchpoints.surveys.services import WORKING_STATUSES, OpenInvitation, answered_rounds, open_invitations
@@ -374,6 +375,7 @@ class HrToday:
     delivery: DeliveryGlance
     movements: WeekMovements
     rounds: list[RoundGlance]
+    departed: int  # people who left whose personal data is still held (privacy)
 
     @property
     def working(self) -> int:
@@ -386,9 +388,10 @@ def hr_today(user, *, now: datetime | None = None) -> HrToday:
     today = local_date(now, user.employee.timezone)
     stages = lifecycle_counts(user)
     working = sum(n for status, n in stages.items() if status in WORKING_STATUSES)
+    departed = db.session.scalar(select(func.count()).select_from(departed_query().subquery())) or 0
     return HrToday(now, today, stages, compliance_glance(now, working=working),
                    overdue_glance(now, hr_employee_id=user.employee_id), delivery_glance(),
-                   week_movements(today), survey_rounds_glance(now))
+                   week_movements(today), survey_rounds_glance(now), departed)
 
 
 # ---------------------------------------------------------------- manager

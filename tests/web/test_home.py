@@ -340,3 +340,23 @@ def test_hr_is_told_how_many_departed_people_still_have_personal_data_held(compa
     page = text_of(client.get("/?view=hr"))
     assert "Touchpoints still holds the personal data of 1 person who has left." in page
     assert 'href="/privacy/people"' in client.get("/?view=hr").get_data(as_text=True)
+
+
+def test_the_employees_home_lists_what_their_timeline_lists(company):
+    from touchpoints.home.today import employee_today
+    from touchpoints.journeys.insights import employee_timeline
+
+    for days in (-6, -2, 1, 2, 4, 8, 12, 20):
+        place(company.employee, company.manager, days=days)
+        place(company.employee, company.employee, days=days, kind=TouchpointKind.TRAINING_MODULE,
+              mode=Mode.SELF_SERVE)
+    done = place(company.employee, company.manager, days=-4, happened=True)
+    done.confirmation = Confirmation.PENDING
+    db.session.commit()
+    user = company.user(company.employee)
+    today, timeline = employee_today(user), employee_timeline(company.employee, viewer=user)
+    assert [t.id for t in today.next] == [t.id for t in timeline.upcoming[:5]]
+    assert {t.id for t in today.to_confirm} == {t.id for t in timeline.awaiting_confirmation}
+    assert [t.id for t in today.overdue_for_me] == \
+        sorted((t.id for t in timeline.overdue if t.owner_role.value == "employee"),
+               key=lambda i: db.session.get(Touchpoint, i).due_at)

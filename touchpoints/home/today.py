@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ScalarSelect, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.access import HR_ONLY_KINDS
 from touchpoints.journeys.calendar import local_date
-from touchpoints.journeys.insights import Timeline, employee_timeline
 from touchpoints.journeys.models import (
     HUMAN_MODES,
     OPEN_STATUSES,
+    AgendaItem,
+    Confirmation,
     Enrolment,
     EnrolmentStatus,
     JourneyTemplate,
@@ -50,6 +51,15 @@ LIST_LIMIT = 8  # rows a home page section shows before "see all"
 WEEK_DAYS = 7
 TREND_WEEKS = 8
 SURVEY_LOOKAHEAD_DAYS = 7
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """An aggregate's moment as an aware UTC datetime (SQLite hands back text or naive values)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- which home
@@ -185,18 +195,38 @@ def _escalation_of(recipient_id: int | None = None):
     return exists().where(*condition)
 
 
+def _oldest_open(where, *, limit: int, order=None):
+    """Ids of the first open touchpoints matching `where`, one index-ordered scan per open status.
+
+    Neither SQLite nor PostgreSQL orders an IN over two statuses by the (status, due_at) index, so
+    one LIMITed select per status, joined by UNION ALL, reads a few index entries instead of
+    sorting every overdue touchpoint in the company.
+    """
+    order = order or (Touchpoint.due_at, Touchpoint.id)
+    parts = [select(Touchpoint.id, Touchpoint.due_at).where(Touchpoint.status == status, *where)
+             .order_by(*order).limit(limit).subquery() for status in OPEN_STATUSES]
+    merged = union_all(*[select(part.c.id, part.c.due_at) for part in parts]).subquery()
+    return select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(limit)
+
+
 def overdue_glance(now: datetime, *, hr_employee_id: int, limit: int = LIST_LIMIT) -> OverdueGlance:
     """How many touchpoints are overdue and escalated, and the longest overdue ones (two queries)."""
     overdue = (Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < now)
-    total, escalated, mine = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((_escalation_of(), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((_escalation_of(hr_employee_id), 1), else_=0)), 0))
-        .select_from(Touchpoint).where(*overdue)).one()
+
+    def escalations(*extra) -> ScalarSelect:
+        return (select(func.count(func.distinct(Nudge.touchpoint_id)))
+                .join(Touchpoint, Touchpoint.id == Nudge.touchpoint_id)
+                .where(Nudge.kind == NudgeKind.ESCALATION, *overdue, *extra).scalar_subquery())
+
+    total, escalated, mine = db.session.execute(select(
+        select(func.count()).select_from(Touchpoint).where(*overdue).scalar_subquery(),
+        escalations(), escalations(Nudge.recipient_id == hr_employee_id))).one()
     rows = db.session.execute(
         select(Touchpoint, _escalation_of().label("escalated"))
         .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-        .where(*overdue).order_by(Touchpoint.due_at, Touchpoint.id).limit(limit)).all()
-    return OverdueGlance(int(total), int(escalated), int(mine), [tp for tp, _ in rows],
+        .where(Touchpoint.id.in_(_oldest_open([Touchpoint.due_at < now], limit=limit)))
+        .order_by(Touchpoint.due_at, Touchpoint.id)).all()
+    return OverdueGlance(int(total or 0), int(escalated or 0), int(mine or 0), [tp for tp, _ in rows],
                          {tp.id for tp, flag in rows if flag}, now)
 
 
@@ -442,7 +472,8 @@ class ManagerToday:
 
 
 def manager_today(user, *, now: datetime | None = None) -> ManagerToday:
-    """Everything the manager's home shows: the journeys team week and the team's human-touch index."""
+    """Everything the manager's home shows: the journeys team week (direct reports and what they run,
+    overdue further down counted per branch) and the human-touch index of everyone below them."""
     now = now or utcnow()
     return ManagerToday(team_week(user, now=now), team_touch(user, now=now))
 
@@ -455,27 +486,42 @@ class EmployeeToday:
     """The employee's home: what they are asked to do, their next touchpoints, open surveys."""
 
     employee: Employee
-    timeline: Timeline
+    now: datetime
+    next: list[Touchpoint]
+    to_confirm: list[Touchpoint]
+    overdue_for_me: list[Touchpoint]
     invitations: list[OpenInvitation]
     answered: list[tuple[SurveyRound, Survey, date]]
 
-    @property
-    def next(self) -> list[Touchpoint]:
-        return self.timeline.upcoming[:5]
 
-    @property
-    def to_confirm(self) -> list[Touchpoint]:
-        return self.timeline.awaiting_confirmation
+def employee_today(user, *, now: datetime | None = None, limit: int = 5) -> EmployeeToday:
+    """The person's next touchpoints (with their agendas), what waits for their confirmation, their own
+    overdue self-serve moments, and their surveys.
 
-    @property
-    def overdue_for_me(self) -> list[Touchpoint]:
-        """Overdue moments the employee runs themselves (self-serve modules, their own tasks)."""
-        return [t for t in self.timeline.overdue if t.owner_role is OwnerRole.EMPLOYEE]
-
-
-def employee_today(user, *, now: datetime | None = None) -> EmployeeToday:
-    """The person's own timeline (journeys), open survey invitations and the last answered (surveys)."""
+    What the journeys timeline shows, cut to what a home page needs: the timeline loads every
+    touchpoint of a person's horizon, a home page the next five (three queries, and one for agendas).
+    """
     now = now or utcnow()
     me = user.employee
-    return EmployeeToday(me, employee_timeline(me, viewer=user, now=now, past_limit=20),
-                         open_invitations(me.id, now), answered_rounds(me.id, limit=1))
+    mine = (Touchpoint.employee_id == me.id,)
+    with_people = (joinedload(Touchpoint.owner), joinedload(Touchpoint.logged_by))
+    # One person's rows: the (employee_id, due_at) index finds them; the status is checked on the few read.
+    upcoming = list(db.session.scalars(
+        select(Touchpoint).options(*with_people, selectinload(Touchpoint.agenda_items)
+                                   .joinedload(AgendaItem.author))
+        .where(*mine, Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at >= now)
+        .order_by(Touchpoint.due_at, Touchpoint.id).limit(limit)))
+    to_confirm = list(db.session.scalars(
+        select(Touchpoint).options(*with_people)
+        # coalesce() keeps the planner on this person's rows (the employee index): without statistics,
+        # SQLite would otherwise walk every done touchpoint of the company through the status index.
+        .where(*mine, func.coalesce(Touchpoint.status, "") == TouchpointStatus.DONE.value,
+               Touchpoint.confirmation == Confirmation.PENDING)
+        .order_by(Touchpoint.due_at.desc(), Touchpoint.id.desc()).limit(limit)))
+    overdue = list(db.session.scalars(
+        select(Touchpoint).options(*with_people)
+        .where(*mine, Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < now,
+               Touchpoint.owner_role == OwnerRole.EMPLOYEE)
+        .order_by(Touchpoint.due_at, Touchpoint.id).limit(limit)))
+    return EmployeeToday(me, now, upcoming, to_confirm, overdue, open_invitations(me.id, now),
+                         answered_rounds(me.id, limit=1))

@@ -1,16 +1,20 @@
 """Home pages (one per role, switchable), the company-wide overdue list, and the health check."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import text
 
 from touchpoints.auth.access import hr_only, public, signed_in
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.home import today
+from touchpoints.home.cache import HOME_PAGES, WROTE_AT, cache_seconds
 from touchpoints.home.charts import compliance_sparkline, touch_meter
 from touchpoints.home.forms import ViewSwitchForm
 from touchpoints.journeys.calendar import to_local
@@ -20,6 +24,7 @@ from touchpoints.surveys.services import open_invitations
 bp = Blueprint("web", __name__)
 VIEW_KEY = "home_view"
 OVERDUE_PER_PAGE = 50
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @bp.get("/healthz")
@@ -44,8 +49,24 @@ def _local_input(moment: datetime) -> str:
 def home():
     """What needs me today, as the view chosen (HR, manager or my own) among the person's roles."""
     view = today.choose_view(current_user, request.args.get("view") or session.get(VIEW_KEY))
-    if request.args.get("view") and request.args["view"] == view.value:
+    if request.args.get("view") == view.value and session.get(VIEW_KEY) != view.value:
         session[VIEW_KEY] = view.value  # a bookmarked ?view= is remembered like the switch
+    seconds = cache_seconds()
+    generate_csrf()  # makes the session's CSRF secret, which the page's forms are signed with
+    key = (view.value, current_user.id, session.get("csrf_token", ""))
+    content = None
+    if seconds:
+        content = HOME_PAGES.get(key, max_age=seconds, fresh_after=session.get(WROTE_AT, 0.0))
+    if content is None:
+        content = _draw_home(view)
+        if seconds:
+            HOME_PAGES.put(key, content)
+    # Drawn by Jinja with autoescaping on: already escaped HTML, kept as it is.
+    return render_template("web/home.html", view=view, content=Markup(content))  # noqa: S704
+
+
+def _draw_home(view: today.HomeView) -> str:
+    """The home page's content for this view, drawn from the read models."""
     context = {"view": view, "views": today.views_for(current_user), "switch_form": ViewSwitchForm(),
                "local_input": _local_input, "here": url_for("web.home")}
     if view is not today.HomeView.ME:  # the person's own surveys, in one line above their role's page
@@ -53,13 +74,21 @@ def home():
     if view is today.HomeView.HR:
         data = today.hr_today(current_user)
         chart = compliance_sparkline(data.compliance.trend, title="People out of compliance, by week")
-        return render_template("web/home_hr.html", data=data, chart=chart, statuses=list(LifecycleStatus),
+        return render_template("web/_home_hr.html", data=data, chart=chart, statuses=list(LifecycleStatus),
                                **context)
     if view is today.HomeView.MANAGER:
         data = today.manager_today(current_user)
-        return render_template("web/home_manager.html", data=data, index_meter=touch_meter(data.touch.index),
+        return render_template("web/_home_manager.html", data=data, index_meter=touch_meter(data.touch.index),
                                **context)
-    return render_template("web/home_employee.html", data=today.employee_today(current_user), **context)
+    return render_template("web/_home_employee.html", data=today.employee_today(current_user), **context)
+
+
+@bp.after_app_request
+def note_writes(response: Response) -> Response:
+    """Stamp the session when a signed-in person changed something, so their home page shows it at once."""
+    if request.method in WRITES and response.status_code < 400 and current_user.is_authenticated:
+        session[WROTE_AT] = time.time()
+    return response
 
 
 @bp.post("/home/view")

@@ -1,9 +1,10 @@
 """Column types shared by every capability."""
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,3 +36,8 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """The current moment, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def string_enum(cls: type[enum.Enum], length: int) -> Enum:
+    """A portable enum column stored as its members' values in a VARCHAR (no native type)."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

@@ -8,13 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.db_types import UTCDateTime, string_enum, utcnow
 from touchpoints.extensions import db
-
-
-def _enum(cls: type[enum.Enum], length: int = 24):
-    """A portable string-backed enum column type storing the members' values."""
-    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def _label(value: str) -> str:
@@ -274,11 +269,11 @@ class JourneyTemplate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(120))
-    stage: Mapped[JourneyStage] = mapped_column(_enum(JourneyStage), default=JourneyStage.OTHER)
+    stage: Mapped[JourneyStage] = mapped_column(string_enum(JourneyStage, 24), default=JourneyStage.OTHER)
     version: Mapped[int] = mapped_column(default=1)
-    status: Mapped[JourneyStatus] = mapped_column(_enum(JourneyStatus), default=JourneyStatus.DRAFT)
+    status: Mapped[JourneyStatus] = mapped_column(string_enum(JourneyStatus, 24), default=JourneyStatus.DRAFT)
     description: Mapped[str] = mapped_column(Text, default="")
-    enrols_on: Mapped[EnrolTrigger | None] = mapped_column(_enum(EnrolTrigger))
+    enrols_on: Mapped[EnrolTrigger | None] = mapped_column(string_enum(EnrolTrigger, 24))
     previous_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("journey_templates.id", ondelete="SET NULL")
     )
@@ -317,12 +312,14 @@ class TouchpointTemplate(db.Model):
     # The journey-map stage this moment belongs to, in HR's words ("Before day one", "First week").
     phase: Mapped[str] = mapped_column(String(80), default="")
     title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
-    planned_mode: Mapped[Mode] = mapped_column(_enum(Mode))
-    owner_role: Mapped[OwnerRole] = mapped_column(_enum(OwnerRole))
-    anchor: Mapped[Anchor] = mapped_column(_enum(Anchor))
+    kind: Mapped[TouchpointKind] = mapped_column(string_enum(TouchpointKind, 24))
+    planned_mode: Mapped[Mode] = mapped_column(string_enum(Mode, 24))
+    owner_role: Mapped[OwnerRole] = mapped_column(string_enum(OwnerRole, 24))
+    anchor: Mapped[Anchor] = mapped_column(string_enum(Anchor, 24))
     offset: Mapped[int] = mapped_column("offset_amount", default=0)
-    offset_unit: Mapped[OffsetUnit] = mapped_column(_enum(OffsetUnit), default=OffsetUnit.CALENDAR_DAYS)
+    offset_unit: Mapped[OffsetUnit] = mapped_column(
+        string_enum(OffsetUnit, 24), default=OffsetUnit.CALENDAR_DAYS
+    )
     # Local wall-clock time in the employee's zone; clamped into their working hours.
     time_of_day: Mapped[time] = mapped_column(default=time(10, 0))
     # RFC 5545 recurrence rule body, e.g. "FREQ=WEEKLY;INTERVAL=2"; null for a one-off.
@@ -330,7 +327,7 @@ class TouchpointTemplate(db.Model):
     # One-on-one series may follow the cadence setting (person > team > company) instead of rrule.
     follows_cadence: Mapped[bool] = mapped_column(default=False)
     series_length: Mapped[int | None]
-    until_anchor: Mapped[Anchor | None] = mapped_column(_enum(Anchor))
+    until_anchor: Mapped[Anchor | None] = mapped_column(string_enum(Anchor, 24))
     duration_minutes: Mapped[int] = mapped_column(default=30)
     description: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(default=False)
@@ -365,7 +362,9 @@ class Enrolment(db.Model):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
     journey_id: Mapped[int] = mapped_column(ForeignKey("journey_templates.id", ondelete="RESTRICT"))
     journey_key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        string_enum(EnrolmentStatus, 24), default=EnrolmentStatus.ACTIVE
+    )
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # How: "hand", "bulk", "rule:hire", "rule:exit_date_set", "api".
@@ -403,26 +402,26 @@ class Touchpoint(db.Model):
     )
     # 0 for a one-off; 1, 2, 3 ... for the occurrences of a recurring series.
     occurrence: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[TouchpointKind] = mapped_column(_enum(TouchpointKind))
+    kind: Mapped[TouchpointKind] = mapped_column(string_enum(TouchpointKind, 24))
     title: Mapped[str] = mapped_column(String(200))
-    planned_mode: Mapped[Mode] = mapped_column(_enum(Mode))
-    owner_role: Mapped[OwnerRole] = mapped_column(_enum(OwnerRole))
+    planned_mode: Mapped[Mode] = mapped_column(string_enum(Mode, 24))
+    owner_role: Mapped[OwnerRole] = mapped_column(string_enum(OwnerRole, 24))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
     # Copied from the template so a moved anchor date finds the touchpoints hanging on it.
-    anchor: Mapped[Anchor | None] = mapped_column(_enum(Anchor))
+    anchor: Mapped[Anchor | None] = mapped_column(string_enum(Anchor, 24))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(default=30)
     sensitive: Mapped[bool] = mapped_column(default=False)
     status: Mapped[TouchpointStatus] = mapped_column(
-        _enum(TouchpointStatus, 16), default=TouchpointStatus.PLANNED
+        string_enum(TouchpointStatus, 16), default=TouchpointStatus.PLANNED
     )
     # Why a touchpoint was cancelled or missed ("on_leave", "exit", "enrolment_ended", free text).
     status_reason: Mapped[str] = mapped_column(String(200), default="")
-    actual_mode: Mapped[Mode | None] = mapped_column(_enum(Mode))
+    actual_mode: Mapped[Mode | None] = mapped_column(string_enum(Mode, 24))
     happened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
     logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    confirmation: Mapped[Confirmation | None] = mapped_column(_enum(Confirmation, 16))
+    confirmation: Mapped[Confirmation | None] = mapped_column(string_enum(Confirmation, 16))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmation_comment: Mapped[str] = mapped_column(Text, default="")
     # Bumped on every change of time, owner or status: the SEQUENCE of .ics invites.
@@ -497,7 +496,7 @@ class LifecycleEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
-    kind: Mapped[LifecycleEventKind] = mapped_column(_enum(LifecycleEventKind))
+    kind: Mapped[LifecycleEventKind] = mapped_column(string_enum(LifecycleEventKind, 24))
     effective_on: Mapped[date]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -517,7 +516,7 @@ class SupportAssignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
-    kind: Mapped[SupportKind] = mapped_column(_enum(SupportKind, 10))
+    kind: Mapped[SupportKind] = mapped_column(string_enum(SupportKind, 10))
     partner_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
     started_on: Mapped[date]
     ended_on: Mapped[date | None]

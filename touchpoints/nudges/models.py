@@ -9,13 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.db_types import UTCDateTime, string_enum, utcnow
 from touchpoints.extensions import db
-
-
-def _enum(cls: type[enum.Enum], length: int = 16):
-    """A portable string-backed enum column type storing the members' values."""
-    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class NudgeStatus(enum.StrEnum):
@@ -127,13 +122,13 @@ class Nudge(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The same reminder for the same touchpoint to the same person exists once, ever.
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[NudgeKind] = mapped_column(_enum(NudgeKind, 24))
+    kind: Mapped[NudgeKind] = mapped_column(string_enum(NudgeKind, 24))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
     # A team digest goes to a team's channel rather than to a person.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="CASCADE"))
-    channel: Mapped[DeliveryChannel] = mapped_column(_enum(DeliveryChannel, 10))
-    status: Mapped[NudgeStatus] = mapped_column(_enum(NudgeStatus), default=NudgeStatus.PENDING)
+    channel: Mapped[DeliveryChannel] = mapped_column(string_enum(DeliveryChannel, 10))
+    status: Mapped[NudgeStatus] = mapped_column(string_enum(NudgeStatus, 16), default=NudgeStatus.PENDING)
     # Facts the message is built from (lead time, counts, survey round ...): never private notes.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Earliest moment it may go (its reminder moment, then quiet hours, backoff, digest time).

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.db_types import UTCDateTime, string_enum, utcnow
 from touchpoints.extensions import db
 
 
@@ -87,13 +87,11 @@ class Employee(db.Model):
     start_date: Mapped[date | None]
     exit_date: Mapped[date | None]
     status: Mapped[LifecycleStatus] = mapped_column(
-        db.Enum(LifecycleStatus, native_enum=False, length=20,
-                values_callable=lambda e: [m.value for m in e]),
+        string_enum(LifecycleStatus, 20),
         default=LifecycleStatus.ACTIVE,
     )
     preferred_channel: Mapped[Channel] = mapped_column(
-        db.Enum(Channel, native_enum=False, length=10,
-                values_callable=lambda e: [m.value for m in e]),
+        string_enum(Channel, 10),
         default=Channel.IN_APP,
     )
     quiet_hours_start: Mapped[time | None]

@@ -8,14 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.db_types import UTCDateTime, string_enum, utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.models import Touchpoint
-
-
-def _enum(cls: type[enum.Enum], length: int = 24):
-    """A portable string-backed enum column type storing the members' values."""
-    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Severity(enum.StrEnum):
@@ -85,8 +80,8 @@ class PolicyVersion(db.Model):
     rule_kind: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    severity: Mapped[Severity] = mapped_column(_enum(Severity, 8), default=Severity.BLOCK)
-    status: Mapped[VersionStatus] = mapped_column(_enum(VersionStatus, 12), default=VersionStatus.DRAFT)
+    severity: Mapped[Severity] = mapped_column(string_enum(Severity, 8), default=Severity.BLOCK)
+    status: Mapped[VersionStatus] = mapped_column(string_enum(VersionStatus, 12), default=VersionStatus.DRAFT)
     # Why this version exists, in HR's words ("Loaded from policies/default.yaml", "Restored v2").
     change_note: Mapped[str] = mapped_column(String(300), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from touchpoints.db_types import UTCDateTime, utcnow
+from touchpoints.db_types import UTCDateTime, string_enum, utcnow
 from touchpoints.extensions import db
 
 DEFAULT_MIN_GROUP_SIZE = 5
@@ -34,9 +34,6 @@ COMMENT_MIN_GROUP_SIZE = 10
 NEW_HIRE_DAYS = 180
 
 
-def _enum(cls: type[enum.Enum], length: int = 20):
-    """A portable string-backed enum column type storing the members' values."""
-    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def new_response_id() -> str:
@@ -180,13 +177,13 @@ class SurveyQuestion(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    kind: Mapped[QuestionKind] = mapped_column(string_enum(QuestionKind, 20))
     prompt: Mapped[str] = mapped_column(String(300))
     help_text: Mapped[str] = mapped_column(String(300), default="")
     # Single choice only: [{"key": "...", "label": "..."}], in the order shown.
     choices: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     audience: Mapped[QuestionAudience] = mapped_column(
-        _enum(QuestionAudience), default=QuestionAudience.EVERYONE
+        string_enum(QuestionAudience, 20), default=QuestionAudience.EVERYONE
     )
     # Agreement questions that make up the connection score the feedback loop watches.
     counts_toward_connection: Mapped[bool] = mapped_column(default=False)
@@ -217,13 +214,13 @@ class SurveyRound(db.Model):
     # The version answered; fixed (and locked) when the round opens.
     version_id: Mapped[int | None] = mapped_column(ForeignKey("survey_versions.id", ondelete="RESTRICT"))
     sequence: Mapped[int] = mapped_column(default=1)
-    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus, 12), default=RoundStatus.SCHEDULED)
+    status: Mapped[RoundStatus] = mapped_column(string_enum(RoundStatus, 12), default=RoundStatus.SCHEDULED)
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # One reminder, in the app and through the nudges capability, to those who have not answered.
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    audience_kind: Mapped[AudienceKind] = mapped_column(_enum(AudienceKind, 12),
+    audience_kind: Mapped[AudienceKind] = mapped_column(string_enum(AudienceKind, 12),
                                                         default=AudienceKind.EVERYONE)
     audience_team_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     audience_stages: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -62,6 +62,12 @@ class Config:
     # ahead recurring series are materialised.
     DEFAULT_ONE_ON_ONE_CADENCE_DAYS = _int("DEFAULT_ONE_ON_ONE_CADENCE_DAYS", 14)
     JOURNEY_HORIZON_DAYS = _int("JOURNEY_HORIZON_DAYS", 90)
+    # Home pages: how long each person's drawn page is served again (0: drawn on every request).
+    HOME_CACHE_SECONDS = _int("HOME_CACHE_SECONDS", 60)
+    # Privacy: retention periods in days (touchpoints/privacy/retention.py says what each covers).
+    RETENTION_GRIEVANCE_DAYS = _int("RETENTION_GRIEVANCE_DAYS", 730)
+    RETENTION_IMPORT_DAYS = _int("RETENTION_IMPORT_DAYS", 30)
+    RETENTION_RESET_LINK_DAYS = _int("RETENTION_RESET_LINK_DAYS", 30)
 
 
 class ProductionConfig(Config):
@@ -79,6 +85,7 @@ class TestConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
+    HOME_CACHE_SECONDS = 0  # a home page shows what the test just wrote
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}

@@ -1,6 +1,8 @@
 """The home page cache: a minute of reuse, one's own changes at once, never someone else's page."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.factories import DEFAULT_PASSWORD
@@ -29,6 +31,10 @@ def sign_in(app, person):
     return client
 
 
+def main_of(response) -> str:
+    return re.search(r"<main\b.*?</main>", response.get_data(as_text=True), re.S).group(0)
+
+
 def queries_of(app):
     """Count the statements of this app's engine (another app's context may be the current one)."""
     with app.app_context():
@@ -41,7 +47,8 @@ def test_a_drawn_home_page_is_served_again_for_a_minute_with_far_fewer_queries(c
         first_page = client.get("/?view=hr")
     with queries_of(cached_app) as second:
         second_page = client.get("/?view=hr")
-    assert second_page.get_data(as_text=True) == first_page.get_data(as_text=True)
+    # The page's content is the one drawn first, its forms' tokens included (the header's are new).
+    assert main_of(second_page) == main_of(first_page)
     assert second.count <= 3 < first.count, second.report()
     # Someone else's change waits for the minute to pass.
     place(company.employee, company.manager, days=-5, title="Late one-on-one")

@@ -64,6 +64,5 @@ HOME_PAGES = FragmentCache()
 
 
 def cache_seconds() -> int:
-    """How long a drawn home page is served again: HOME_CACHE_SECONDS, 0 (off) when testing."""
-    app = current_app
-    return int(app.config.get("HOME_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS))
+    """How long a drawn home page is served again: HOME_CACHE_SECONDS (0 in the test configuration)."""
+    return int(current_app.config.get("HOME_CACHE_SECONDS", DEFAULT_SECONDS))

@@ -1,4 +1,4 @@
-"""buddy and mentor programmes, matches, team rituals and attendance
+"""buddy and mentor programmes and their matches
 
 Revision ID: 0007_programmes
 Revises: 0006_coffee

@@ -125,6 +125,25 @@ def errors(*statuses: int) -> dict[str, dict[str, str]]:
     return {str(status): {"$ref": f"#/components/responses/Error{status}"} for status in statuses}
 
 
+def operation(operation_id: str, tag: str, summary: str, description: str, responses: dict[str, Any],
+              error_statuses: tuple[int, ...], body: dict[str, Any] | None = None,
+              parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One documented operation: its responses plus the shared error responses for `error_statuses`."""
+    documented: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary,
+                                  "description": description,
+                                  "responses": {**responses, **errors(*error_statuses)}}
+    if body is not None:
+        documented["requestBody"] = json_body(body)
+    if parameters:
+        documented["parameters"] = parameters
+    return documented
+
+
+def path_id(name: str) -> dict[str, Any]:
+    """An integer id in the path, e.g. {touchpoint_id}."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
 def register_paths(paths: dict[str, dict[str, Any]], schemas: dict[str, dict[str, Any]] | None = None,
                    tags: dict[str, str] | None = None) -> None:
     """Add a capability's operations (paths relative to /api/v1), schemas and tag descriptions."""

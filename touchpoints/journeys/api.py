@@ -721,23 +721,6 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
-def _op(operation_id: str, tag: str, summary: str, description: str, responses: dict[str, Any],
-        errors: tuple[int, ...], body: dict[str, Any] | None = None,
-        parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary,
-                                 "description": description,
-                                 "responses": {**responses, **doc.errors(*errors)}}
-    if body is not None:
-        operation["requestBody"] = doc.json_body(body)
-    if parameters:
-        operation["parameters"] = parameters
-    return operation
-
-
-def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
 
@@ -747,13 +730,13 @@ _CREATED_JOURNEY = doc.json_response("Created.", doc.data_envelope(doc.ref("Jour
     "Location": {"description": "The journey's URL.", "schema": {"type": "string", "format": "uri"}}})
 _ONE_TOUCHPOINT = doc.json_response("The touchpoint as it now stands.",
                                     doc.data_envelope(doc.ref("Touchpoint")))
-_JID, _TID = _path_id("journey_id"), _path_id("touchpoint_id")
+_JID, _TID = doc.path_id("journey_id"), doc.path_id("touchpoint_id")
 _WRITE_ERRORS = (400, 401, 403, 404, 409, 415, 422)
 
 doc.register_paths(
     {
         "/journeys": {
-            "get": _op("listJourneys", "Journeys", "List journey versions",
+            "get": doc.operation("listJourneys", "Journeys", "List journey versions",
                        "Active versions by default; `status=any` lists every version.",
                        {"200": doc.json_response("One page of journeys.",
                                                  doc.page_envelope(doc.ref("Journey")))},
@@ -762,33 +745,35 @@ doc.register_paths(
                            _query("status", "draft, active, superseded, retired (comma-separated) or any."),
                            _query("key", "A journey key, e.g. onboarding."),
                            _query("stage", "onboarding, development, offboarding or other.")]),
-            "post": _op("createJourney", "Journeys", "Create a journey (HR partners)",
+            "post": doc.operation("createJourney", "Journeys", "Create a journey (HR partners)",
                         "Version 1, a draft unless `activate` is true. Every bad field is named in "
                         "`error.fields`, e.g. `touchpoints[2].rrule`.",
                         {"201": _CREATED_JOURNEY}, (400, 401, 403, 415, 422), body=doc.ref("JourneyWrite")),
         },
         "/journeys/{journey_id}": {
-            "get": _op("getJourney", "Journeys", "Get a journey version", "With its touchpoint templates.",
+            "get": doc.operation("getJourney", "Journeys",
+                                 "Get a journey version", "With its touchpoint templates.",
                        {"200": _ONE_JOURNEY}, (401, 404), parameters=[_JID]),
-            "patch": _op("updateJourney", "Journeys", "Edit a draft (HR partners)",
+            "patch": doc.operation("updateJourney", "Journeys", "Edit a draft (HR partners)",
                          "Only drafts change in place; start a revision to change an active journey, so "
                          "history is never rewritten.", {"200": _ONE_JOURNEY}, _WRITE_ERRORS,
                          body=doc.ref("JourneyUpdate"), parameters=[_JID]),
         },
         "/journeys/{journey_id}/revisions": {
-            "post": _op("startJourneyRevision", "Journeys", "Start a new version (HR partners)",
+            "post": doc.operation("startJourneyRevision", "Journeys", "Start a new version (HR partners)",
                         "A draft copy with the next version number (the existing draft, if any).",
                         {"201": _CREATED_JOURNEY}, (401, 403, 404), parameters=[_JID]),
         },
         "/journeys/{journey_id}/impact": {
-            "get": _op("getJourneyRevisionImpact", "Journeys", "What publishing a draft would change",
+            "get": doc.operation("getJourneyRevisionImpact", "Journeys",
+                                 "What publishing a draft would change",
                        "How many open touchpoints and enrolments would follow the new version, and "
                        "which moments are added, removed, changed or retimed.",
                        {"200": doc.json_response("The impact.", doc.data_envelope({"type": "object"}))},
                        (401, 403, 404), parameters=[_JID]),
         },
         "/journeys/{journey_id}/publish": {
-            "post": _op("publishJourney", "Journeys", "Publish a draft (HR partners)",
+            "post": doc.operation("publishJourney", "Journeys", "Publish a draft (HR partners)",
                         "The draft becomes the active version and the previous one is superseded. With "
                         "`move_open: true` people already on the journey follow the new version (their "
                         "done touchpoints stay as they were); with false they finish the version they "
@@ -797,7 +782,7 @@ doc.register_paths(
                               "properties": {"move_open": {"type": "boolean"}}}, parameters=[_JID]),
         },
         "/journeys/{journey_id}/clone": {
-            "post": _op("cloneJourney", "Journeys", "Clone a journey (HR partners)",
+            "post": doc.operation("cloneJourney", "Journeys", "Clone a journey (HR partners)",
                         "A new, independent journey (a draft) with the given key and name.",
                         {"201": _CREATED_JOURNEY}, _WRITE_ERRORS,
                         body={"type": "object", "required": ["key", "name"],
@@ -805,12 +790,12 @@ doc.register_paths(
                         parameters=[_JID]),
         },
         "/journeys/{journey_id}/retire": {
-            "post": _op("retireJourney", "Journeys", "Retire a journey (HR partners)",
+            "post": doc.operation("retireJourney", "Journeys", "Retire a journey (HR partners)",
                         "No new enrolments; people on it finish what they started.",
                         {"200": _ONE_JOURNEY}, (401, 403, 404, 409), parameters=[_JID]),
         },
         "/enrolments": {
-            "get": _op("listEnrolments", "Journeys", "List enrolments",
+            "get": doc.operation("listEnrolments", "Journeys", "List enrolments",
                        "Enrolments of the people the token may see.",
                        {"200": doc.json_response("One page of enrolments.",
                                                  doc.page_envelope(doc.ref("Enrolment")))},
@@ -818,7 +803,7 @@ doc.register_paths(
                            *doc.PAGE_PARAMETERS, _query("employee_id", "Employee id(s), comma-separated."),
                            _query("journey_key", "Journey key(s), comma-separated."),
                            _query("status", "active, completed, ended (comma-separated).")]),
-            "post": _op("enrolPeople", "Journeys", "Enrol people in a journey (HR partners)",
+            "post": doc.operation("enrolPeople", "Journeys", "Enrol people in a journey (HR partners)",
                         "One bulk operation for a list of people or everyone matching a filter. People "
                         "already on the journey are left alone (enrolling twice creates nothing twice); "
                         "touchpoints are planned with owners resolved and due times in each person's zone.",
@@ -829,16 +814,16 @@ doc.register_paths(
                         (400, 401, 403, 415, 422), body=doc.ref("EnrolmentRequest")),
         },
         "/enrolments/{enrolment_id}/end": {
-            "post": _op("endEnrolment", "Journeys", "Take someone off a journey (HR partners)",
+            "post": doc.operation("endEnrolment", "Journeys", "Take someone off a journey (HR partners)",
                         "Its open touchpoints are cancelled.",
                         {"200": doc.json_response("The ended enrolment.",
                                                   doc.data_envelope(doc.ref("Enrolment")))},
                         _WRITE_ERRORS, body={"type": "object", "required": ["reason"],
                                              "properties": {"reason": {"type": "string"}}},
-                        parameters=[_path_id("enrolment_id")]),
+                        parameters=[doc.path_id("enrolment_id")]),
         },
         "/touchpoints": {
-            "get": _op("listTouchpoints", "Touchpoints", "List touchpoints",
+            "get": doc.operation("listTouchpoints", "Touchpoints", "List touchpoints",
                        "The touchpoints the token may see (HR: all; managers: their reports', never "
                        "grievances; everyone: their own and the ones they run), in due order.",
                        {"200": doc.json_response("One page of touchpoints.",
@@ -857,14 +842,14 @@ doc.register_paths(
                            _query("confirmation", "pending, confirmed or disputed.")]),
         },
         "/touchpoints/{touchpoint_id}": {
-            "get": _op("getTouchpoint", "Touchpoints", "Get a touchpoint",
+            "get": doc.operation("getTouchpoint", "Touchpoints", "Get a touchpoint",
                        "Private notes are never included.",
                        {"200": doc.json_response("The touchpoint.",
                                                  doc.data_envelope(doc.ref("Touchpoint")))},
                        (401, 404), parameters=[_TID]),
         },
         "/touchpoints/{touchpoint_id}/log": {
-            "post": _op("logTouchpoint", "Touchpoints", "Log that a touchpoint took place",
+            "post": doc.operation("logTouchpoint", "Touchpoints", "Log that a touchpoint took place",
                         "How it happened (`actual_mode`), when (default now), and an optional private note "
                         "for the logger. A human-touch policy may refuse a mode (422 naming "
                         "`actual_mode`); an HR partner may override with a `justification`.",
@@ -875,19 +860,20 @@ doc.register_paths(
                         parameters=[_TID]),
         },
         "/touchpoints/{touchpoint_id}/reschedule": {
-            "post": _op("rescheduleTouchpoint", "Touchpoints", "Reschedule a touchpoint",
+            "post": doc.operation("rescheduleTouchpoint", "Touchpoints", "Reschedule a touchpoint",
                         "It becomes scheduled at the new time; its sequence is bumped.",
                         {"200": _ONE_TOUCHPOINT}, _WRITE_ERRORS,
                         body={"type": "object", "required": ["due_at"], "properties": {
                             "due_at": _DATETIME, "reason": _NULL_STRING}}, parameters=[_TID]),
         },
         "/touchpoints/{touchpoint_id}/missed": {
-            "post": _op("markTouchpointMissed", "Touchpoints", "Mark a touchpoint missed",
+            "post": doc.operation("markTouchpointMissed", "Touchpoints", "Mark a touchpoint missed",
                         "Only once its time has passed.", {"200": _ONE_TOUCHPOINT}, _WRITE_ERRORS,
                         body={"type": "object", "properties": {"reason": _NULL_STRING}}, parameters=[_TID]),
         },
         "/touchpoints/{touchpoint_id}/confirmation": {
-            "post": _op("confirmTouchpoint", "Touchpoints", "Confirm (or dispute) a logged touchpoint",
+            "post": doc.operation("confirmTouchpoint", "Touchpoints",
+                                  "Confirm (or dispute) a logged touchpoint",
                         "Only the person it was with answers; saying it did not take place needs a comment.",
                         {"200": _ONE_TOUCHPOINT}, _WRITE_ERRORS,
                         body={"type": "object", "required": ["took_place"], "properties": {
@@ -895,11 +881,13 @@ doc.register_paths(
                         parameters=[_TID]),
         },
         "/employees/{employee_id}/lifecycle-events": {
-            "get": _op("listLifecycleEvents", "Journeys", "A person's lifecycle events", "Newest first.",
+            "get": doc.operation("listLifecycleEvents", "Journeys",
+                                 "A person's lifecycle events", "Newest first.",
                        {"200": doc.json_response("The events.", {"type": "object", "properties": {
                            "data": {"type": "array", "items": doc.ref("LifecycleEvent")}}})},
-                       (401, 404), parameters=[_path_id("employee_id")]),
-            "post": _op("recordLifecycleEvent", "Journeys", "Record a lifecycle event (HR partners)",
+                       (401, 404), parameters=[doc.path_id("employee_id")]),
+            "post": doc.operation("recordLifecycleEvent", "Journeys",
+                                  "Record a lifecycle event (HR partners)",
                         "Applies it: start_date_moved moves open touchpoints anchored on the start date; "
                         "manager_change hands the old manager's open touchpoints to the new one; leave "
                         "pauses recurring series and return resumes them; exit_date_set starts "
@@ -913,7 +901,7 @@ doc.register_paths(
                             "exit_date": {"type": "string", "format": "date"},
                             "manager_id": {"type": ["integer", "null"]},
                             "expected_return": {"type": ["string", "null"], "format": "date"}}},
-                        parameters=[_path_id("employee_id")]),
+                        parameters=[doc.path_id("employee_id")]),
         },
     },
     _SCHEMAS,

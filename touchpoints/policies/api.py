@@ -414,23 +414,6 @@ _SCHEMAS = {
 }
 
 
-def _op(operation_id: str, summary: str, description: str, responses: dict[str, Any],
-        errors: tuple[int, ...], body: dict[str, Any] | None = None,
-        parameters: list[dict[str, Any]] | None = None, tag: str = "Policies") -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary,
-                                 "description": description,
-                                 "responses": {**responses, **doc.errors(*errors)}}
-    if body is not None:
-        operation["requestBody"] = doc.json_body(body)
-    if parameters:
-        operation["parameters"] = parameters
-    return operation
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
 _DRY_RUN_PARAM = {"name": "dry_run", "in": "query", "required": False,
                   "description": "true: write nothing and answer with the impact (a PolicyDryRun).",
                   "schema": {"type": "string", "enum": ["true", "false"], "default": "false"}}
@@ -438,25 +421,26 @@ _ONE = doc.json_response("The policy.", doc.data_envelope(doc.ref("Policy")))
 _DRY = doc.json_response("The policy, or with dry_run=true its impact: {\"data\": {\"dry_run\": …}}.",
                          doc.data_envelope({"oneOf": [doc.ref("Policy"), {
                              "type": "object", "properties": {"dry_run": doc.ref("PolicyDryRun")}}]}))
-_PID, _NUM = _path("policy_id"), _path("number")
+_PID, _NUM = doc.path_id("policy_id"), doc.path_id("number")
 
 doc.register_paths(
     {
         "/policies": {
-            "get": _op("listPolicies", "List policies (HR partners)",
+            "get": doc.operation("listPolicies", "Policies", "List policies (HR partners)",
                        "Every policy with its enforced (`active`) and `draft` versions.",
                        {"200": doc.json_response("The policies.", doc.data_envelope(
                            {"type": "array", "items": doc.ref("Policy")}))}, (401, 403)),
-            "post": _op("createPolicy", "Create a policy (HR partners)",
+            "post": doc.operation("createPolicy", "Policies", "Create a policy (HR partners)",
                         "Creates the policy with its first version as a draft; nothing is enforced until "
                         "it is activated. Errors name each field, e.g. `params.days`.",
                         {"201": _DRY, "200": _DRY}, (400, 401, 403, 415, 422),
                         body=doc.ref("PolicyDefinition"), parameters=[_DRY_RUN_PARAM]),
         },
         "/policies/{policy_id}": {
-            "get": _op("getPolicy", "Get one policy (HR partners)", "With its versions.",
+            "get": doc.operation("getPolicy", "Policies",
+                                 "Get one policy (HR partners)", "With its versions.",
                        {"200": _ONE}, (401, 403, 404), parameters=[_PID]),
-            "patch": _op("updatePolicy", "Change a policy (HR partners)",
+            "patch": doc.operation("updatePolicy", "Policies", "Change a policy (HR partners)",
                          "The fields sent replace those of the latest definition and become the draft "
                          "(a new version number). With `dry_run=true`, nothing is written and the answer is "
                          "the impact of the change.",
@@ -464,7 +448,7 @@ doc.register_paths(
                          parameters=[_PID, _DRY_RUN_PARAM]),
         },
         "/policies/{policy_id}/dry-run": {
-            "get": _op("dryRunPolicy", "Dry run of the draft (HR partners)",
+            "get": doc.operation("dryRunPolicy", "Policies", "Dry run of the draft (HR partners)",
                        "Who and what activating the draft would put out of compliance with today's data: "
                        "the same figures the evaluation gives after activation.",
                        {"200": doc.json_response("The impact.", doc.data_envelope({
@@ -473,7 +457,7 @@ doc.register_paths(
                        (401, 403, 404, 409), parameters=[_PID]),
         },
         "/policies/{policy_id}/activate": {
-            "post": _op("activatePolicy", "Activate the draft (HR partners)",
+            "post": doc.operation("activatePolicy", "Policies", "Activate the draft (HR partners)",
                         "Enforces the draft from now on; the version enforced until now is superseded. Send "
                         "`{\"version\": n}` to refuse (409) if the draft changed since you read its dry run.",
                         {"200": _ONE}, (401, 403, 404, 409, 415, 422),
@@ -481,23 +465,26 @@ doc.register_paths(
                         parameters=[_PID]),
         },
         "/policies/{policy_id}/switch-off": {
-            "post": _op("switchOffPolicy", "Switch a policy off (HR partners)",
+            "post": doc.operation("switchOffPolicy", "Policies", "Switch a policy off (HR partners)",
                         "Stops enforcing and evaluating it; its versions stay and can be restored.",
                         {"200": _ONE}, (401, 403, 404, 409), parameters=[_PID]),
         },
         "/policies/{policy_id}/versions/{number}": {
-            "get": _op("getPolicyVersion", "Get one version (HR partners)", "As it was written.",
+            "get": doc.operation("getPolicyVersion", "Policies",
+                                 "Get one version (HR partners)", "As it was written.",
                        {"200": doc.json_response("The version.",
                                                  doc.data_envelope(doc.ref("PolicyVersion")))},
                        (401, 403, 404), parameters=[_PID, _NUM]),
         },
         "/policies/{policy_id}/versions/{number}/restore": {
-            "post": _op("restorePolicyVersion", "Restore an older version (HR partners)",
+            "post": doc.operation("restorePolicyVersion", "Policies",
+                                  "Restore an older version (HR partners)",
                         "Copies it into the draft; read the draft's dry run, then activate it.",
                         {"200": _ONE}, (401, 403, 404, 409), parameters=[_PID, _NUM]),
         },
         "/compliance": {
-            "get": _op("evaluateCompliance", "Evaluate the policies now (HR partners and managers)",
+            "get": doc.operation("evaluateCompliance", "Policies",
+                                 "Evaluate the policies now (HR partners and managers)",
                        "Counts by policy, team and manager, and one page of violations. HR tokens see "
                        "everyone; managers their direct and indirect reports, never grievance matters.",
                        {"200": doc.json_response("The evaluation.", {
@@ -510,7 +497,7 @@ doc.register_paths(
                            {"name": "employee_id", "in": "query", "schema": {"type": "integer"}}]),
         },
         "/policy-overrides": {
-            "get": _op("listPolicyOverrides", "List overrides (HR partners)",
+            "get": doc.operation("listPolicyOverrides", "Policies", "List overrides (HR partners)",
                        "Every time an HR partner let through what a blocking policy refused, newest first.",
                        {"200": doc.json_response("One page of overrides.",
                                                  doc.page_envelope(doc.ref("PolicyOverride")))},

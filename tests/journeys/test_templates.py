@@ -62,6 +62,19 @@ def test_every_bad_field_is_named(app):
     assert "touchpoints" in error.value.errors
 
 
+def test_a_grievance_meeting_cannot_be_given_to_the_line(app):
+    grievance = {"key": "hearing", "title": "Grievance hearing", "kind": "grievance_meeting",
+                 "planned_mode": "in_person", "anchor": "enrolment"}
+    with pytest.raises(JourneyValidationError) as error:
+        create_journey({**PILOT, "key": "grievance", "touchpoints": [{**grievance, "owner_role": "manager"}]},
+                       actor_id=None)
+    assert set(error.value.errors) == {"touchpoints[0].owner_role"}
+    assert "HR partner" in error.value.errors["touchpoints[0].owner_role"]
+    journey = create_journey({**PILOT, "key": "grievance",
+                              "touchpoints": [{**grievance, "owner_role": "hr_partner"}]}, actor_id=None)
+    assert journey.touchpoint_templates[0].sensitive
+
+
 def test_sensitivity_follows_the_kind_unless_said(app):
     journey = create_journey({**PILOT, "key": "reviews", "touchpoints": [
         {"key": "review", "title": "Review", "kind": "performance_review", "planned_mode": "in_person",

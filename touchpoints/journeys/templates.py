@@ -175,6 +175,11 @@ def parse_touchpoint_template(data: Mapping[str, Any], prefix: str = "") -> tupl
                                             "occurrences or an end.")
     if clean.get("until_anchor") in (Anchor.ENROLMENT,):
         errors[prefix + "until_anchor"] = "A series cannot end at the enrolment that starts it."
+    if clean.get("kind") is TouchpointKind.GRIEVANCE_MEETING and clean.get("owner_role") not in (
+            None, OwnerRole.HR_PARTNER):
+        # Grievances are seen by HR and the person concerned only; any other owner would be the line.
+        errors[prefix + "owner_role"] = ("A grievance meeting is owned by the HR partner: "
+                                         "the line never sees it.")
     if "kind" in clean and clean.get("sensitive") is None:
         clean["sensitive"] = clean["kind"].is_sensitive
     return clean, errors

@@ -2,14 +2,6 @@
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth.models import LoginAttempt, PasswordResetToken, User, UserRole
-from touchpoints.coffee.models import (
-    CoffeeMatch,
-    CoffeeMember,
-    CoffeeParticipant,
-    CoffeeProgramme,
-    CoffeeRound,
-    CoffeeUnpaired,
-)
 from touchpoints.journeys.models import (
     AgendaItem,
     Enrolment,
@@ -23,7 +15,6 @@ from touchpoints.journeys.models import (
 from touchpoints.nudges.models import ChannelState, DeliveryProfile, Nudge, PassWatermark, TeamChannel
 from touchpoints.people.models import Employee, ImportBatch, Team
 from touchpoints.policies.models import ComplianceSnapshot, Policy, PolicyOverride, PolicyVersion
-from touchpoints.rituals.models import Ritual, RitualAttendance, RitualOccurrence
 from touchpoints.programmes.models import Programme, ProgrammeMatch
 from touchpoints.scheduling.models import JobRun
 from touchpoints.surveys.models import (
@@ -44,12 +35,6 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChannelState",
-    "CoffeeMatch",
-    "CoffeeMember",
-    "CoffeeParticipant",
-    "CoffeeProgramme",
-    "CoffeeRound",
-    "CoffeeUnpaired",
     "ComplianceSnapshot",
     "ConnectionAlert",
     "DeliveryProfile",
@@ -67,9 +52,6 @@ __all__ = [
     "PolicyOverride",
     "PolicyVersion",
     "PrivateNote",
-    "Ritual",
-    "RitualAttendance",
-    "RitualOccurrence",
     "Programme",
     "ProgrammeMatch",
     "SupportAssignment",

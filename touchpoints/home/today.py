@@ -212,15 +212,21 @@ def _oldest_open(where, *, limit: int, order=None):
 def overdue_glance(now: datetime, *, hr_employee_id: int, limit: int = LIST_LIMIT) -> OverdueGlance:
     """How many touchpoints are overdue and escalated, and the longest overdue ones (two queries)."""
     overdue = (Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < now)
-
-    def escalations(*extra) -> ScalarSelect:
-        return (select(func.count(func.distinct(Nudge.touchpoint_id)))
-                .join(Touchpoint, Touchpoint.id == Nudge.touchpoint_id)
-                .where(Nudge.kind == NudgeKind.ESCALATION, *overdue, *extra).scalar_subquery())
-
-    total, escalated, mine = db.session.execute(select(
-        select(func.count()).select_from(Touchpoint).where(*overdue).scalar_subquery(),
-        escalations(), escalations(Nudge.recipient_id == hr_employee_id))).one()
+    # One walk of the (status, due_at) index counts the overdue and, against the set of escalated
+    # touchpoints read once (a hashed subplan on PostgreSQL, an in-memory index on SQLite), the
+    # escalated: no join of every escalation to its touchpoint, no DISTINCT, and no per-row EXISTS
+    # (which PostgreSQL costs high enough to JIT-compile). The HR partner's own escalations start
+    # from the (recipient_id, created_at) index instead.
+    escalated_ids = select(Nudge.touchpoint_id).where(Nudge.kind == NudgeKind.ESCALATION)
+    to_me: ScalarSelect = (
+        select(func.count(func.distinct(Nudge.touchpoint_id)))
+        .join(Touchpoint, Touchpoint.id == Nudge.touchpoint_id)
+        .where(Nudge.recipient_id == hr_employee_id, Nudge.kind == NudgeKind.ESCALATION, *overdue)
+        .scalar_subquery())
+    total, escalated, mine = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Touchpoint.id.in_(escalated_ids), 1), else_=0)), 0),
+               to_me)
+        .select_from(Touchpoint).where(*overdue)).one()
     rows = db.session.execute(
         select(Touchpoint, _escalation_of().label("escalated"))
         .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
@@ -282,46 +288,44 @@ class WeekMovements:
 
 
 def week_movements(today: date, *, limit: int = LIST_LIMIT) -> WeekMovements:
-    """People whose start or exit date falls in the seven days from today (five queries)."""
+    """People whose start or exit date falls in the seven days from today (four queries)."""
     last = today + timedelta(days=WEEK_DAYS - 1)
-    present = Employee.deactivated_at.is_(None)
     starts = and_(Employee.start_date >= today, Employee.start_date <= last,
                   Employee.status.in_((LifecycleStatus.PRE_BOARDING, LifecycleStatus.ONBOARDING)))
     exits = and_(Employee.exit_date >= today, Employee.exit_date <= last,
                  Employee.status != LifecycleStatus.ALUMNI)
-    starting_total, leaving_total = db.session.execute(
-        select(func.coalesce(func.sum(case((starts, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((exits, 1), else_=0)), 0))
-        .where(present, or_(starts, exits))).one()
-    people = list(db.session.scalars(
+    # Neither date is indexed, so the company is read once, for the few who move this week (their
+    # dates and names only); the totals and the first of each list are picked from those rows.
+    moving = db.session.execute(
+        select(Employee.id, Employee.full_name, Employee.start_date, Employee.exit_date,
+               starts.label("starts"), exits.label("exits"))
+        .where(Employee.deactivated_at.is_(None), or_(starts, exits))).all()
+    starters = sorted((r for r in moving if r.starts), key=lambda r: (r.start_date, r.full_name, r.id))
+    leavers = sorted((r for r in moving if r.exits), key=lambda r: (r.exit_date, r.full_name, r.id))
+    start_ids = [r.id for r in starters[:limit]]
+    leave_ids = [r.id for r in leavers[:limit]]
+    # The same four queries whether or not anyone moves (an empty IN still asks the database).
+    people = {e.id: e for e in db.session.scalars(
         select(Employee).options(joinedload(Employee.team), joinedload(Employee.manager))
-        .where(present, starts).order_by(Employee.start_date, Employee.full_name).limit(limit)))
-    leavers = list(db.session.scalars(
-        select(Employee).options(joinedload(Employee.team), joinedload(Employee.manager))
-        .where(present, exits).order_by(Employee.exit_date, Employee.full_name).limit(limit)))
-    movements = {e.id: Movement(e, e.start_date) for e in people}
-    leaving = {e.id: Movement(e, e.exit_date) for e in leavers}
-    # Asked of everyone starting or leaving (not of the ids in hand), so the page costs the same
-    # queries whether or not anyone moves this week; a few extra rows beyond the cap are ignored.
-    moving = select(Employee.id).where(present, or_(starts, exits))
+        .where(Employee.id.in_(start_ids + leave_ids)))}
+    movements = {i: Movement(people[i], people[i].start_date) for i in start_ids}
+    leaving = {i: Movement(people[i], people[i].exit_date) for i in leave_ids}
     for employee_id, name in db.session.execute(
             select(Enrolment.employee_id, JourneyTemplate.name)
             .join(JourneyTemplate, JourneyTemplate.id == Enrolment.journey_id)
-            .where(Enrolment.employee_id.in_(moving), Enrolment.status == EnrolmentStatus.ACTIVE)
+            .where(Enrolment.employee_id.in_(people), Enrolment.status == EnrolmentStatus.ACTIVE)
             .order_by(JourneyTemplate.name)):
         for group in (movements, leaving):
             if employee_id in group:
                 group[employee_id].journeys.append(name)
     for assignment in db.session.scalars(
             select(SupportAssignment).options(joinedload(SupportAssignment.partner))
-            .where(SupportAssignment.employee_id.in_(select(Employee.id).where(present, starts)),
-                   SupportAssignment.kind == SupportKind.BUDDY,
+            .where(SupportAssignment.employee_id.in_(start_ids), SupportAssignment.kind == SupportKind.BUDDY,
                    or_(SupportAssignment.ended_on.is_(None), SupportAssignment.ended_on >= today))
             .order_by(SupportAssignment.started_on)):
-        if assignment.employee_id in movements:
-            movements[assignment.employee_id].buddy = assignment.partner
+        movements[assignment.employee_id].buddy = assignment.partner
     return WeekMovements(today, last, list(movements.values()), list(leaving.values()),
-                         int(starting_total), int(leaving_total))
+                         len(starters), len(leavers))
 
 
 @dataclass
@@ -344,11 +348,14 @@ def delivery_glance(*, limit: int = 5) -> DeliveryGlance:
     """Problem nudges by state and the latest few, described without sensitive content (two queries)."""
     counts = {NudgeStatus(status): n for status, n in db.session.execute(
         select(Nudge.status, func.count()).where(Nudge.status.in_(PROBLEM_STATUSES)).group_by(Nudge.status))}
+    # The few latest ids first, then their people: joining every problem nudge's recipient, team
+    # and touchpoint before the sort and LIMIT would read them all.
+    newest = (Nudge.updated_at.desc(), Nudge.id.desc())
+    latest_ids = select(Nudge.id).where(Nudge.status.in_(PROBLEM_STATUSES)).order_by(*newest).limit(limit)
     latest = list(db.session.scalars(
         select(Nudge).options(joinedload(Nudge.recipient), joinedload(Nudge.team),
                               joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee))
-        .where(Nudge.status.in_(PROBLEM_STATUSES))
-        .order_by(Nudge.updated_at.desc(), Nudge.id.desc()).limit(limit)))
+        .where(Nudge.id.in_(latest_ids)).order_by(*newest)))
     return DeliveryGlance(counts, [(nudge, describe_nudge(nudge)) for nudge in latest])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import case, func, select, true, union
 from sqlalchemy.orm import joinedload
 
 from touchpoints.db_types import utcnow
@@ -82,14 +82,22 @@ def team_week(viewer, *, now: datetime | None = None) -> TeamWeek:
     me = viewer.employee_id
     week_ends = end_of_week(now, viewer.employee.timezone)
     visible_kinds = true() if viewer.is_hr else Touchpoint.kind.not_in(HR_ONLY_KINDS)
-    direct_ids = select(Employee.id).where(Employee.manager_id == me)
-    mine_or_direct = or_(Touchpoint.owner_id == me,
-                         and_(Touchpoint.employee_id.in_(direct_ids), visible_kinds))
+    open_this_week = (Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at < week_ends)
+    # "Run by me OR about my direct reports" as one WHERE would walk every open touchpoint of the
+    # company (no single index serves an OR across two columns); as a UNION each half reads its own
+    # index: (owner_id, status, due_at) and (employee_id, due_at).
+    mine_or_direct = union(
+        select(Touchpoint.id).where(Touchpoint.owner_id == me, *open_this_week),
+        # coalesce() keeps SQLite (planning without statistics) on the reports' rows rather than
+        # walking every open touchpoint of the company through the (status, due_at) index.
+        select(Touchpoint.id).where(
+            Touchpoint.employee_id.in_(select(Employee.id).where(Employee.manager_id == me)), visible_kinds,
+            func.coalesce(Touchpoint.status, "").in_([status.value for status in OPEN_STATUSES]),
+            Touchpoint.due_at < week_ends))
     touchpoints = list(db.session.scalars(
         select(Touchpoint)
         .options(joinedload(Touchpoint.employee), joinedload(Touchpoint.owner))
-        .where(mine_or_direct, Touchpoint.employee_id != me, Touchpoint.status.in_(OPEN_STATUSES),
-               Touchpoint.due_at < week_ends)
+        .where(Touchpoint.id.in_(mine_or_direct), Touchpoint.employee_id != me)
         .order_by(Touchpoint.due_at, Touchpoint.id)))
     overdue = [t for t in touchpoints if t.due_at < now]
     this_week = [t for t in touchpoints if t.due_at >= now]

@@ -47,6 +47,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     LOGIN_THROTTLE_WINDOW_SECONDS = _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
     PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 48)
+    # scrypt N=2^14, r=8, p=5: one of OWASP's equivalent minimum settings. Half the memory of
+    # werkzeug's default (16 MiB a hash instead of 32, so a web worker stays small) for 2.5 times
+    # its work (werkzeug's N=2^15, p=1 is below OWASP's minimum for that N, which asks p=3).
+    # Hashes made with other parameters keep verifying and are redone at the next sign-in.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:16384:8:5")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted. 0 ignores
     # those headers: anyone can send them, and sign-in throttling counts client addresses.
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)

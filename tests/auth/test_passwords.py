@@ -5,11 +5,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from tests.factories import DEFAULT_PASSWORD, make_employee, make_hr
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth import services
 from touchpoints.auth.models import User
+from touchpoints.config import Config
 from touchpoints.extensions import db
 
 NEW_PASSWORD = "plum orchard lantern wave"
@@ -110,3 +112,31 @@ def test_first_login_password_must_differ_from_the_one_given(client, login):
 
 def test_test_config_uses_cheap_scrypt(app):
     assert services.hash_password("anything at all").startswith("scrypt:1024:8:1$")
+
+
+def test_production_hashing_is_an_owasp_scrypt_setting_within_sixteen_mebibytes():
+    name, n, r, p = Config.PASSWORD_HASH_METHOD.split(":")
+    assert name == "scrypt"
+    # OWASP Password Storage Cheat Sheet: the equivalent minimum scrypt settings (N, r, p).
+    owasp = {(2**17, 8, 1), (2**16, 8, 2), (2**15, 8, 3), (2**14, 8, 5), (2**13, 8, 10)}
+    assert (int(n), int(r), int(p)) in owasp
+    assert 128 * int(n) * int(r) <= 16 * 1024 * 1024  # memory per hash: a web worker stays small
+
+
+def test_an_old_hash_still_signs_in_and_is_redone_with_the_parameters_in_force(client, login):
+    person = make_employee("Old Hash")
+    user = user_of(person)
+    user.password_hash = generate_password_hash(DEFAULT_PASSWORD, method="scrypt:2048:8:1")
+    token = user.session_token
+    db.session.commit()
+
+    assert login(person, "not the password at all").status_code == 401
+    db.session.refresh(user)
+    assert user.password_hash.startswith("scrypt:2048:8:1$")  # a failed attempt changes nothing
+
+    assert path_of(login(person)) == "/"
+    db.session.refresh(user)
+    assert user.password_hash.startswith("scrypt:1024:8:1$")
+    assert user.session_token == token  # other devices stay signed in
+    client.post("/logout")
+    assert path_of(login(person)) == "/"  # the new hash verifies

@@ -35,8 +35,17 @@ BAD_CREDENTIALS = "That email and password do not match an active account."
 # --- passwords -------------------------------------------------------------------------------
 
 def password_hash_method() -> str:
-    """The werkzeug hashing method in force: scrypt with its default cost unless configured."""
-    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    """The werkzeug hashing method in force (config PASSWORD_HASH_METHOD, e.g. scrypt:16384:8:5)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt:16384:8:5")
+
+
+def needs_rehash(stored: str | None) -> bool:
+    """Whether a stored hash was made with other parameters than the ones in force.
+
+    Werkzeug writes the full method into every hash ("scrypt:32768:8:1$salt$hash"), so a hash
+    from before a change of parameters still verifies; it is redone at the next sign-in.
+    """
+    return bool(stored) and stored.split("$", 1)[0] != password_hash_method()
 
 
 def hash_password(password: str) -> str:
@@ -195,6 +204,10 @@ def sign_in(email: str, password: str, remote_addr: str | None) -> SignInResult:
     _record_attempt(email_key, address, ok)
     if ok:
         user.last_login_at = utcnow()
+        if needs_rehash(user.password_hash):
+            # The password is in hand only now: bring its hash to the parameters in force,
+            # without ending the person's other sessions (set_password would).
+            user.password_hash = hash_password(password)
     db.session.commit()
     return SignInResult(user) if ok else SignInResult(None, BAD_CREDENTIALS)
 

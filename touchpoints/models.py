@@ -15,6 +15,7 @@ from touchpoints.journeys.models import (
 from touchpoints.nudges.models import ChannelState, DeliveryProfile, Nudge, PassWatermark, TeamChannel
 from touchpoints.people.models import Employee, ImportBatch, Team
 from touchpoints.policies.models import ComplianceSnapshot, Policy, PolicyOverride, PolicyVersion
+from touchpoints.rituals.models import Ritual, RitualAttendance, RitualOccurrence
 from touchpoints.programmes.models import Programme, ProgrammeMatch
 from touchpoints.scheduling.models import JobRun
 from touchpoints.surveys.models import (
@@ -52,6 +53,9 @@ __all__ = [
     "PolicyOverride",
     "PolicyVersion",
     "PrivateNote",
+    "Ritual",
+    "RitualAttendance",
+    "RitualOccurrence",
     "Programme",
     "ProgrammeMatch",
     "SupportAssignment",

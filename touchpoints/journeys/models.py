@@ -88,6 +88,7 @@ class TouchpointKind(enum.StrEnum):
     PULSE_SURVEY = "pulse_survey"
     TEAM_MEETING = "team_meeting"
     TOWN_HALL = "town_hall"
+    TEAM_RETREAT = "team_retreat"
     COFFEE_CHAT = "coffee_chat"
     RETURN_TO_WORK = "return_to_work"
     OTHER = "other"

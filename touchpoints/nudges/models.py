@@ -71,6 +71,7 @@ class NudgeKind(enum.StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     TEAM_DIGEST = "team_digest"  # the week's touchpoints of a team, to its channel
     NOTICE = "notice"  # an operational notice to HR (Slack paused ...)
+    RITUAL_REMINDER = "ritual_reminder"  # a team ritual the recipient organises is coming up
 
     @property
     def label(self) -> str:
@@ -83,6 +84,7 @@ class NudgeKind(enum.StrEnum):
             "survey_reminder": "Survey reminder",
             "team_digest": "Team digest",
             "notice": "Notice",
+            "ritual_reminder": "Team ritual reminder",
         }[self.value]
 
 

@@ -37,6 +37,18 @@ class Channel(enum.StrEnum):
                 "in_app": "In the app"}[self.value]
 
 
+class WorkPattern(enum.StrEnum):
+    """Where a team mostly works; human-touch policies can ask hybrid teams to meet in person."""
+
+    ON_SITE = "on_site"
+    HYBRID = "hybrid"
+    REMOTE = "remote"
+
+    @property
+    def label(self) -> str:
+        return {"on_site": "On site", "hybrid": "Hybrid", "remote": "Remote"}[self.value]
+
+
 class Team(db.Model):
     __tablename__ = "teams"
 
@@ -49,10 +61,20 @@ class Team(db.Model):
     )
     # How often managers meet each member one-on-one (journeys); null follows the company default.
     one_on_one_cadence_days: Mapped[int | None]
+    # Where the team mostly works (rituals and the team_meets_in_person policy); null: not recorded.
+    work_pattern: Mapped[WorkPattern | None] = mapped_column(string_enum(WorkPattern, 10))
+    # The team this one is part of (town halls for "a team and its sub-teams"; managers see sub-teams).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    # The manager who leads the team: runs its rituals and logs their attendance.
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL", use_alter=True)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # post_update breaks the insert cycle between a team and the employee who looks after it.
     hr_partner: Mapped[Employee | None] = relationship(foreign_keys=[hr_partner_id], post_update=True)
+    manager: Mapped[Employee | None] = relationship(foreign_keys=[manager_id], post_update=True)
+    parent: Mapped[Team | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     def __repr__(self) -> str:
         return f"<Team {self.name}>"

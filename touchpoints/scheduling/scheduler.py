@@ -30,6 +30,7 @@ from touchpoints.nudges.reminders import (
 from touchpoints.nudges.services import deliver
 from touchpoints.policies.compliance import record_compliance_snapshot
 from touchpoints.privacy.retention import run_retention
+from touchpoints.rituals.services import extend_ritual_series, remind_organisers
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
 
@@ -73,6 +74,12 @@ JOBS: list[JobSpec] = [
             queue_team_digests, 3600),
     JobSpec("nudge-delivery", "Deliver the outbox: Slack, Teams, email and in the app",
             deliver, 60),
+    # Team rituals: occurrences are unique per ritual and due time, reminders per occurrence and
+    # recipient, so both are idempotent.
+    JobSpec("ritual-series", "Extend team rituals (team meetings, town halls) to the planning horizon",
+            extend_ritual_series, 6 * 3600),
+    JobSpec("ritual-reminders", "Remind organisers a day before their team rituals",
+            remind_organisers, 900),
     # Privacy: idempotent deletes of what has outlived its retention period (privacy/retention.py).
     JobSpec("privacy-retention", "Delete grievance records two years after exit, old uploaded people "
             "files and expired reset links", run_retention, 24 * 3600),

@@ -1,0 +1,1 @@
+"""Team rituals: team meetings, town halls and retreats, with attendance."""

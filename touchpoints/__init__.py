@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from touchpoints.api.tokens_views import bp as api_tokens_bp
     from touchpoints.api.views import bp as api_bp
     from touchpoints.auth.views import bp as auth_bp
+    from touchpoints.coffee.views import bp as coffee_bp
     from touchpoints.journeys.views import bp as journeys_bp
     from touchpoints.nudges.views import bp as nudges_bp
     from touchpoints.people.views import bp as people_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(journeys_bp)
+    app.register_blueprint(coffee_bp)
     app.register_blueprint(policies_bp)  # importing it registers the human-touch checks
     app.register_blueprint(nudges_bp)
     app.register_blueprint(privacy_bp)

@@ -2,6 +2,14 @@
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth.models import LoginAttempt, PasswordResetToken, User, UserRole
+from touchpoints.coffee.models import (
+    CoffeeMatch,
+    CoffeeMember,
+    CoffeeParticipant,
+    CoffeeProgramme,
+    CoffeeRound,
+    CoffeeUnpaired,
+)
 from touchpoints.journeys.models import (
     AgendaItem,
     Enrolment,
@@ -36,6 +44,12 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChannelState",
+    "CoffeeMatch",
+    "CoffeeMember",
+    "CoffeeParticipant",
+    "CoffeeProgramme",
+    "CoffeeRound",
+    "CoffeeUnpaired",
     "ComplianceSnapshot",
     "ConnectionAlert",
     "DeliveryProfile",

@@ -71,6 +71,7 @@ class NudgeKind(enum.StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     TEAM_DIGEST = "team_digest"  # the week's touchpoints of a team, to its channel
     NOTICE = "notice"  # an operational notice to HR (Slack paused ...)
+    COFFEE_INTRODUCTION = "coffee_introduction"  # who one is paired with for a coffee chat
     RITUAL_REMINDER = "ritual_reminder"  # a team ritual the recipient organises is coming up
 
     @property
@@ -84,6 +85,7 @@ class NudgeKind(enum.StrEnum):
             "survey_reminder": "Survey reminder",
             "team_digest": "Team digest",
             "notice": "Notice",
+            "coffee_introduction": "Coffee introduction",
             "ritual_reminder": "Team ritual reminder",
         }[self.value]
 

@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from touchpoints.auth.services import prune_old_login_attempts
+from touchpoints.coffee.services import run_due_round
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.services import run_daily_journey_upkeep
@@ -80,6 +81,9 @@ JOBS: list[JobSpec] = [
             extend_ritual_series, 6 * 3600),
     JobSpec("ritual-reminders", "Remind organisers a day before their team rituals",
             remind_organisers, 900),
+    # Coffee pairing: a round claims its date (unique), so it runs once however often this fires.
+    JobSpec("coffee-pairing", "Close coffee chats whose window ended and, on the round day, pair the "
+            "people who opted in", run_due_round, 900),
     # Privacy: idempotent deletes of what has outlived its retention period (privacy/retention.py).
     JobSpec("privacy-retention", "Delete grievance records two years after exit, old uploaded people "
             "files and expired reset links", run_retention, 24 * 3600),

@@ -1,0 +1,266 @@
+"""Pairing rounds against the database: opt-in only, once per date, touchpoints and introductions."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_employee, make_hr, make_team
+from touchpoints.auth.models import User
+from touchpoints.coffee import services
+from touchpoints.coffee.models import CoffeeMember, CoffeeParticipant, CoffeeRound, CoffeeUnpaired
+from touchpoints.extensions import db
+from touchpoints.journeys.models import OwnerRole, Touchpoint, TouchpointKind, TouchpointStatus
+from touchpoints.journeys.outcomes import log_touchpoint
+from touchpoints.nudges.models import Nudge, NudgeKind
+from touchpoints.people.models import Channel, LifecycleStatus
+
+MONDAY = date(2026, 11, 23)
+
+
+def user_of(employee) -> User:
+    return db.session.scalar(select(User).where(User.employee_id == employee.id))
+
+
+def opt_in(employee, weeks: int = 1):
+    services.save_participation(employee, taking_part=True, frequency_weeks=weeks, actor=user_of(employee),
+                                today=MONDAY - timedelta(days=3))
+    db.session.commit()
+
+
+def company(count: int, *, teams: int = 2, tz: str = "Europe/London") -> list:
+    made = [make_team() for _ in range(teams)]
+    return [make_employee(f"Person {i}", team=made[i % teams], timezone=tz) for i in range(count)]
+
+
+def groups_of(round_id: int) -> list[set[int]]:
+    out: dict[int, set[int]] = {}
+    for match_id, employee_id in db.session.execute(
+            select(CoffeeMember.match_id, CoffeeMember.employee_id).where(CoffeeMember.round_id == round_id)):
+        out.setdefault(match_id, set()).add(employee_id)
+    return list(out.values())
+
+
+def test_only_people_who_opted_in_are_paired(app):
+    people = company(6)
+    for person in people[:4]:
+        opt_in(person)
+    made = services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    paired = {p for g in groups_of(made.id) for p in g}
+    assert paired == {p.id for p in people[:4]}
+    assert made.participants == 4 and made.pairs == 2
+
+
+def test_nobody_is_opted_in_by_default(app):
+    person = make_employee("New Starter")
+    assert services.participant_for(person.id) is None
+    assert services.run_round(MONDAY, seed=1).participants == 0
+
+
+def test_odd_count_makes_one_group_of_three_with_a_touchpoint_each(app):
+    people = company(5)
+    for person in people:
+        opt_in(person)
+    made = services.run_round(MONDAY, seed=4)
+    db.session.commit()
+    assert (made.pairs, made.trios, made.unpaired) == (1, 1, 0)
+    assert sorted(len(g) for g in groups_of(made.id)) == [2, 3]
+    chats = db.session.scalars(select(Touchpoint).where(Touchpoint.kind == TouchpointKind.COFFEE_CHAT)).all()
+    assert sorted(t.employee_id for t in chats) == sorted(p.id for p in people)
+    for chat in chats:
+        # Owned by a partner in the same group, so either side can log it.
+        group = next(g for g in groups_of(made.id) if chat.employee_id in g)
+        assert chat.owner_id in group - {chat.employee_id}
+        assert chat.owner_role is OwnerRole.EMPLOYEE and chat.status is TouchpointStatus.PLANNED
+
+
+def test_a_round_for_a_date_runs_once(app):
+    people = company(4)
+    for person in people:
+        opt_in(person)
+    first = services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    assert services.run_round(MONDAY, seed=2) is None
+    assert services.run_due_round(datetime.combine(MONDAY, time(9), tzinfo=UTC))["pairs"] == 0
+    assert db.session.scalar(select(func.count()).select_from(CoffeeRound)) == 1
+    assert db.session.scalar(select(func.count()).select_from(CoffeeMember)) == 4
+    assert first.id == services.round_for(MONDAY).id
+
+
+def test_the_scheduler_job_runs_on_the_round_day_only(app):
+    for person in company(2):
+        opt_in(person)
+    assert services.run_due_round(datetime.combine(MONDAY + timedelta(days=1), time(9), tzinfo=UTC))["pairs"] == 0
+    assert services.run_due_round(datetime.combine(MONDAY, time(0, 5), tzinfo=UTC))["pairs"] == 1
+
+
+def test_the_job_is_registered_with_the_scheduler(app):
+    from touchpoints.scheduling.scheduler import job_specs
+
+    assert job_specs()["coffee-pairing"].func is services.run_due_round
+
+
+def test_same_seed_and_people_give_the_same_pairs(app):
+    people = company(10, teams=3)
+    for person in people:
+        opt_in(person)
+    preview = services.plan_round(MONDAY, seed=99)
+    again = services.plan_round(MONDAY, seed=99)
+    assert preview.pairing.groups == again.pairing.groups
+    made = services.run_round(MONDAY, seed=99)
+    db.session.commit()
+    assert made.seed == 99
+    assert sorted(map(sorted, groups_of(made.id))) == sorted(sorted(g) for g in preview.pairing.groups)
+
+
+def test_nobody_is_paired_twice_within_the_window(app):
+    people = company(2)
+    for person in people:
+        opt_in(person)
+    first = services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    assert first.pairs == 1
+    second = services.run_round(MONDAY + timedelta(days=7), seed=1)
+    db.session.commit()
+    assert second.pairs == 0 and second.unpaired == 2
+    reasons = db.session.scalars(select(CoffeeUnpaired.reason).where(CoffeeUnpaired.round_id == second.id)).all()
+    assert all("within the last 90 days" in r for r in reasons)
+    # After the window they may meet again.
+    later = services.run_round(MONDAY + timedelta(days=98), seed=1)
+    db.session.commit()
+    assert later.pairs == 1
+
+
+def test_people_are_due_by_their_own_frequency(app):
+    weekly, monthly, other = company(3, teams=3)
+    opt_in(weekly, 1)
+    opt_in(monthly, 4)
+    opt_in(other, 1)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    due = {p.id for p in services.plan_round(MONDAY + timedelta(days=7), seed=1).participants.values()}
+    assert monthly.id not in due and {weekly.id, other.id} <= due
+
+
+def test_paused_and_departed_people_are_not_paired(app):
+    a, b, c, d = company(4)
+    for person in (a, b, c, d):
+        opt_in(person)
+    services.save_participation(c, taking_part=True, frequency_weeks=1, paused_until=MONDAY + timedelta(days=14),
+                                actor=user_of(c), today=MONDAY - timedelta(days=1))
+    services.save_participation(d, taking_part=False, actor=user_of(d))
+    db.session.commit()
+    due = set(services.plan_round(MONDAY, seed=1).participants)
+    assert due == {a.id, b.id}
+
+
+def test_leave_status_is_not_paired(app):
+    a, b, c = company(3)
+    for person in (a, b, c):
+        opt_in(person)
+    c.status = LifecycleStatus.ON_LEAVE
+    db.session.commit()
+    assert set(services.plan_round(MONDAY, seed=1).participants) == {a.id, b.id}
+
+
+def test_frequency_must_be_one_hr_offers(app):
+    person = make_employee("Picky")
+    with pytest.raises(services.CoffeeValidationError) as error:
+        services.save_participation(person, taking_part=True, frequency_weeks=3, actor=user_of(person))
+    assert "frequency_weeks" in error.value.errors
+
+
+def test_each_person_gets_an_introduction_on_their_channel_saying_who_team_and_hours(app):
+    teams = make_team("Design"), make_team("Sales")
+    ana = make_employee("Ana Lopez", team=teams[0], timezone="Europe/London", preferred_channel=Channel.SLACK)
+    ben = make_employee("Ben Ode", team=teams[1], timezone="America/New_York", preferred_channel=Channel.EMAIL)
+    opt_in(ana)
+    opt_in(ben)
+    made = services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    nudges = {n.recipient_id: n for n in db.session.scalars(
+        select(Nudge).where(Nudge.kind == NudgeKind.COFFEE_INTRODUCTION))}
+    assert set(nudges) == {ana.id, ben.id}
+    assert nudges[ana.id].channel.value == "slack" and nudges[ben.id].channel.value == "email"
+    to_ana = nudges[ana.id].payload
+    assert "Ben Ode (Sales)" in to_ana["headline"]
+    # London and New York share 14:00-17:30 London time (9:00-12:30 in New York) in November.
+    assert "14:00 to 17:30 (London time)" in to_ana["detail"]
+    assert "09:00 to 12:30 (New York time)" in nudges[ben.id].payload["detail"]
+    assert "skip" in to_ana["detail"]
+    assert nudges[ana.id].dedup_key == f"coffee-intro:{made.id}:{ana.id}"
+
+
+def test_the_introduction_renders_through_the_outbox_composer(app):
+    from touchpoints.nudges import compose
+    from touchpoints.nudges.compose import NudgeFacts
+
+    a, b = company(2)
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    nudge = db.session.scalar(select(Nudge).where(Nudge.recipient_id == a.id))
+    item = compose.other_item(NudgeFacts(nudge.id, nudge.kind.value, nudge.payload, None, a.id, a.timezone,
+                                         {"open": "http://x/coffee"}))
+    assert item.headline.startswith("Coffee pairing: meet")
+    assert any("overlap" in value for _, value in item.facts)
+
+
+def test_logging_a_coffee_chat_as_held_by_either_side(app):
+    a, b = company(2)
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    mine = db.session.scalar(select(Touchpoint).where(Touchpoint.employee_id == a.id))
+    log_touchpoint(mine, actual_mode="video", happened_at=datetime.now(UTC), actor=user_of(a))
+    db.session.commit()
+    assert mine.status is TouchpointStatus.DONE
+    theirs = db.session.scalar(select(Touchpoint).where(Touchpoint.employee_id == b.id))
+    log_touchpoint(theirs, actual_mode="in_person", happened_at=datetime.now(UTC), actor=user_of(a))
+    db.session.commit()
+    assert theirs.status is TouchpointStatus.DONE
+
+
+def test_skipped_and_unlogged_chats_are_never_overdue_nor_escalated(app):
+    from touchpoints.nudges.reminders import escalate_overdue
+
+    make_hr()
+    a, b = company(2)
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    mine = db.session.scalar(select(Touchpoint).where(Touchpoint.employee_id == a.id))
+    services.skip_chat(mine, actor=user_of(a))
+    db.session.commit()
+    assert mine.status is TouchpointStatus.CANCELLED and mine.status_reason == services.SKIPPED_REASON
+    assert not mine.is_overdue(datetime.now(UTC) + timedelta(days=60))
+    theirs = db.session.scalar(select(Touchpoint).where(Touchpoint.employee_id == b.id))
+    after = theirs.due_at + timedelta(minutes=1)
+    assert services.close_lapsed_chats(after) == 1
+    db.session.commit()
+    db.session.refresh(theirs)
+    assert theirs.status is TouchpointStatus.CANCELLED and theirs.status_reason == services.LAPSED_REASON
+    escalate_overdue(now=after + timedelta(days=10))
+    assert not db.session.scalar(select(func.count()).select_from(Nudge).where(Nudge.kind == NudgeKind.ESCALATION))
+    history = services.my_pairs(a)
+    assert history[0].outcome == "Skipped"
+    assert services.my_pairs(b)[0].outcome == "Not logged"
+
+
+def test_my_pairs_shows_partner_team_and_shared_hours_in_my_zone(app):
+    london, auckland_team = make_team("London team"), make_team("Kiwi team")
+    a = make_employee("Amy", team=london, timezone="Europe/London")
+    b = make_employee("Bo", team=auckland_team, timezone="Europe/Berlin")
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    [pair] = services.my_pairs(a)
+    assert pair.partners == [("Bo", "Kiwi team")]
+    assert pair.overlap == "09:00 to 16:30 (London time)"
+    assert pair.cross_team and pair.outcome == "Coming up"

@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from touchpoints.people.views import bp as people_bp
     from touchpoints.policies.views import bp as policies_bp
     from touchpoints.privacy.views import bp as privacy_bp
+    from touchpoints.programmes.views import bp as programmes_bp
     from touchpoints.rituals.views import bp as rituals_bp
     from touchpoints.surveys.views import bp as surveys_bp
     from touchpoints.web.views import bp as web_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(policies_bp)  # importing it registers the human-touch checks
     app.register_blueprint(nudges_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(programmes_bp)
     app.register_blueprint(rituals_bp)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(api_bp)

@@ -55,8 +55,10 @@ def register(app: Flask) -> None:
     from touchpoints.nudges.cli import nudges_group
     from touchpoints.people.cli import demo_command, people_group
     from touchpoints.policies.cli import policies_group
+    from touchpoints.programmes.cli import programmes_group
     from touchpoints.surveys.cli import surveys_group
 
     for command in (serve_command, scheduler_command, demo_command, people_group, tokens_group,
                     journeys_group, surveys_group, policies_group, nudges_group):
         app.cli.add_command(command)
+    app.cli.add_command(programmes_group)

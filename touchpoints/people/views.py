@@ -38,6 +38,7 @@ from touchpoints.people.services import (
     reactivate_employee,
     update_employee,
 )
+from touchpoints.programmes.services import person_support
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 NO_TEAM = "none"
@@ -206,11 +207,12 @@ def detail(employee_id: int):
         .order_by(Employee.full_name)
     ).all()
     login = db.session.scalar(select(User).where(User.employee_id == employee.id))
+    support = person_support(current_user, employee)
     roles = sorted((r for r in login.roles if r is not Role.EMPLOYEE), key=lambda r: r.label) \
         if login else []
     # Moments are shown in the reader's own time zone.
     return render_template("people/detail.html", employee=employee, reports=reports, login=login,
-                           roles=roles, tz=ZoneInfo(current_user.employee.timezone))
+                           roles=roles, tz=ZoneInfo(current_user.employee.timezone), support=support)
 
 
 @bp.get("/org-chart")

@@ -34,7 +34,8 @@ def read_programmes_file(path: Path) -> list[dict[str, Any]]:
     except yaml.YAMLError as error:
         raise DefaultsError(f"{path.name}: not valid YAML ({error}).") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise DefaultsError(f"{path.name}: a list of programmes (key, name, kind, journey_key, ...) expected.")
+        raise DefaultsError(f"{path.name}: a list of programmes (key, name, kind, journey_key ...) "
+                            "expected.")
     return data
 
 
@@ -56,6 +57,7 @@ def load_default_programmes(directory: Path = DEFAULTS_DIR, *,
             create_programme(item, actor_id=actor_id)
         except ProgrammeValidationError as error:
             problems = "; ".join(f"{k}: {v}" for k, v in error.errors.items())
-            raise DefaultsError(f"programmes.yaml, entry {index + 1} ({key or 'no key'}): {problems}") from None
+            where = f"programmes.yaml, entry {index + 1} ({key or 'no key'})"
+            raise DefaultsError(f"{where}: {problems}") from None
         outcomes.append(ProgrammeOutcome(key, "created"))
     return outcomes

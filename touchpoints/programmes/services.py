@@ -442,11 +442,12 @@ def _lock_people(ids: list[int]) -> None:
 
 
 def create_match(programme: Programme, employee: Employee, partner: Employee, *, actor,
-                 today: date | None = None) -> ProgrammeMatch:
+                 today: date | None = None, enrolled_at: datetime | None = None) -> ProgrammeMatch:
     """Pair a person with a buddy or mentor: the support assignment, the enrolment and their meetings.
 
     All or nothing (the caller rolls back on any error). Refuses, with the field at fault, a
     partner at the programme's load cap, counted inside the transaction after locking the partner.
+    `today` and `enrolled_at` date a pair in the past (the demo company's history); pages leave them.
     """
     today = today or utcnow().date()
     if not programme.active:
@@ -479,7 +480,8 @@ def create_match(programme: Programme, employee: Employee, partner: Employee, *,
                              "choose one on the programme's settings.")
     try:
         assignment = assign_support(employee, programme.kind, partner, actor_id=actor.id, started_on=today)
-        enrolment = enrol(employee, journey, actor_id=actor.id, source="programme")
+        enrolment = enrol(employee, journey, actor_id=actor.id, source="programme", enrolled_at=enrolled_at,
+                          today=today if enrolled_at else None)
     except JourneyValidationError as error:
         raise ProgrammeValidationError(error.errors) from None
     except JourneyError as error:
@@ -602,7 +604,7 @@ def run_programme_upkeep() -> int:
 # ---------------------------------------------------------------- reading pairs
 
 
-def _match_query():
+def match_query():
     return select(ProgrammeMatch).options(joinedload(ProgrammeMatch.programme),
                                           joinedload(ProgrammeMatch.employee),
                                           joinedload(ProgrammeMatch.partner))
@@ -610,12 +612,12 @@ def _match_query():
 
 def get_match(match_id: int) -> ProgrammeMatch | None:
     """One pair with its programme and people."""
-    return db.session.scalar(_match_query().where(ProgrammeMatch.id == match_id))
+    return db.session.scalar(match_query().where(ProgrammeMatch.id == match_id))
 
 
 def matches_of(employee_id: int, *, active_only: bool = False) -> list[ProgrammeMatch]:
     """A person's pairs on either side, live first, newest first."""
-    query = _match_query().where(or_(ProgrammeMatch.employee_id == employee_id,
+    query = match_query().where(or_(ProgrammeMatch.employee_id == employee_id,
                                      ProgrammeMatch.partner_id == employee_id))
     if active_only:
         query = query.where(ProgrammeMatch.status == MatchStatus.ACTIVE)
@@ -626,7 +628,7 @@ def matches_of(employee_id: int, *, active_only: bool = False) -> list[Programme
 def active_pairs(programme: Programme) -> list[ProgrammeMatch]:
     """The programme's live pairs, newest first."""
     return list(db.session.scalars(
-        _match_query().where(ProgrammeMatch.programme_id == programme.id,
+        match_query().where(ProgrammeMatch.programme_id == programme.id,
                              ProgrammeMatch.status == MatchStatus.ACTIVE)
         .order_by(ProgrammeMatch.started_on.desc(), ProgrammeMatch.id.desc())))
 
@@ -693,3 +695,26 @@ def meetings_held_by_match(match_ids: list[int]) -> dict[int, int]:
                                Touchpoint.actual_mode.in_(sorted(HUMAN_MODES))))
         .where(ProgrammeMatch.id.in_(match_ids)).group_by(ProgrammeMatch.id))
     return dict(rows.all())
+
+
+@dataclass
+class PersonSupport:
+    """The buddy and mentor side of a person's page: their live pairs and where the viewer may find one."""
+
+    pairs: list[ProgrammeMatch]
+    can_find_in: list[Programme]
+
+
+def person_support(viewer, employee: Employee) -> PersonSupport:
+    """A person's live pairs (either side) and the programmes the viewer may match them in (two queries)."""
+    pairs = matches_of(employee.id, active_only=True)
+    if employee.status is LifecycleStatus.ALUMNI or employee.deactivated_at is not None:
+        return PersonSupport(pairs, [])
+    managing = viewer.is_manager and not viewer.is_hr and viewer.employee_id != employee.id
+    if not viewer.is_hr and not managing:
+        return PersonSupport(pairs, [])
+    has = {m.programme.kind for m in pairs if m.employee_id == employee.id}
+    open_programmes = [p for p in list_programmes(active_only=True) if p.kind not in has]
+    if not viewer.is_hr:
+        open_programmes = [p for p in open_programmes if p.kind is SupportKind.BUDDY]
+    return PersonSupport(pairs, open_programmes)

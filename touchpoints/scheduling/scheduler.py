@@ -31,6 +31,7 @@ from touchpoints.nudges.reminders import (
 from touchpoints.nudges.services import deliver
 from touchpoints.policies.compliance import record_compliance_snapshot
 from touchpoints.privacy.retention import run_retention
+from touchpoints.programmes.services import run_programme_upkeep
 from touchpoints.rituals.services import extend_ritual_series, remind_organisers
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
@@ -87,6 +88,9 @@ JOBS: list[JobSpec] = [
     # Privacy: idempotent deletes of what has outlived its retention period (privacy/retention.py).
     JobSpec("privacy-retention", "Delete grievance records two years after exit, old uploaded people "
             "files and expired reset links", run_retention, 24 * 3600),
+    # Programmes: a pair whose buddy, mentor or mentee has left ends (idempotent: only live pairs).
+    JobSpec("programme-upkeep", "End buddy and mentor pairs in which someone has left the company",
+            run_programme_upkeep, 6 * 3600),
 ]
 
 JOB_DEFAULTS = {

@@ -32,7 +32,8 @@ def errors_of(data: dict) -> dict[str, str]:
 
 def test_every_rule_kind_of_the_issue_exists():
     assert set(RULE_KINDS) == {"required_modes", "maximum_gap", "first_days_contact", "follow_up_pairing",
-                               "automation_streak", "channel_guidelines", "quiet_hours"}
+                               "automation_streak", "channel_guidelines", "quiet_hours",
+                               "team_meets_in_person"}
 
 
 def test_required_modes_reads_modes_and_describes_itself():

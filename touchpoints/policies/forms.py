@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.journeys.models import Mode, TouchpointKind
-from touchpoints.people.models import LifecycleStatus
+from touchpoints.people.models import LifecycleStatus, WorkPattern
 from touchpoints.policies.models import Severity
 from touchpoints.policies.rules import RULE_KINDS, FirstDaysContact, PolicySpec, Rule
 
@@ -40,8 +40,9 @@ def _choices(members) -> list[tuple[str, str]]:
 
 # Form field name for each parameter (the same names as in policy files).
 PARAM_FIELDS = ("modes", "forbidden_modes", "days", "meet", "follow_up_kinds", "lookback_days",
-                "max_in_a_row", "working_days_only", "respect_personal_quiet_hours")
-INTEGER_PARAMS = ("days", "lookback_days", "max_in_a_row")
+                "max_in_a_row", "working_days_only", "respect_personal_quiet_hours", "every", "work_patterns",
+                "min_in_person_share")
+INTEGER_PARAMS = ("days", "lookback_days", "max_in_a_row", "min_in_person_share")
 BOOLEAN_PARAMS = ("working_days_only", "respect_personal_quiet_hours")
 
 
@@ -74,6 +75,10 @@ class PolicyForm(FlaskForm):
                                 validators=[Optional(), NumberRange(min=1, max=100)])
     working_days_only = BooleanField("Only on the person's working days")
     respect_personal_quiet_hours = BooleanField("Also respect each person's own quiet hours")
+    every = StringField("How often", validators=[Length(max=10)])
+    work_patterns = CheckboxesField("Teams that work", choices=_choices(WorkPattern))
+    min_in_person_share = IntegerField("At least this share in person (%, optional)",
+                                       validators=[Optional(), NumberRange(min=1, max=100)])
 
     change_note = StringField("What changed (optional, for the history)", validators=[Length(max=300)])
     submit = SubmitField("Save and see the dry run")
@@ -111,13 +116,13 @@ class PolicyForm(FlaskForm):
         self.kinds.data, self.stages.data, self.teams.data = scope["kinds"], scope["stages"], scope["teams"]
         self.locations.data = ", ".join(scope["locations"])
         for name, value in data["params"].items():
-            getattr(self, name).data = value
+            getattr(self, name).data = str(value) if name == "every" else value
 
     def fill_defaults(self, cls: type[Rule]) -> None:
         """A new policy of this kind starts from the kind's defaults."""
         self.rule.data = cls.kind
         for name, value in cls().to_params().items():
-            getattr(self, name).data = value
+            getattr(self, name).data = str(value) if name == "every" else value
 
     def place_errors(self, errors: dict[str, str]) -> None:
         """Put the services' errors (keyed like params.days or scope.kinds[0]) on the fields."""

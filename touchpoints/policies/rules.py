@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from touchpoints.journeys.models import HUMAN_MODES, Mode, TouchpointKind
-from touchpoints.people.models import LifecycleStatus
+from touchpoints.people.models import LifecycleStatus, WorkPattern
+from touchpoints.rituals.models import RITUAL_KINDS
 
 from .models import Severity
 
@@ -252,6 +253,8 @@ class Rule(ABC):
     PARAMS: ClassVar[tuple[str, ...]] = ()
     # Whether this kind judges each touchpoint as it is logged or planned (refusing when it blocks).
     checks_entries: ClassVar[bool] = False
+    # Whether the rule judges teams rather than people (its findings name a team, not a person).
+    judges_teams: ClassVar[bool] = False
     # Whether the scope must name touchpoint kinds, and what they mean for this rule.
     kinds_required: ClassVar[bool] = False
     kinds_meaning: ClassVar[str] = "Touchpoints counted (empty: every kind)."
@@ -515,9 +518,74 @@ class QuietHours(Rule):
         return f"Nudges reach people only within their working hours{days}, in their time zone{quiet}."
 
 
+PERIODS = {"month": "month", "quarter": "quarter", "year": "year"}
+
+
+@dataclass(frozen=True)
+class TeamMeetsInPerson(Rule):
+    """Every team of these work patterns meets in person at least once a period (or every N days)."""
+
+    kind: ClassVar[str] = "team_meets_in_person"
+    label: ClassVar[str] = "Teams meet in person"
+    explanation: ClassVar[str] = ("Hybrid teams get together in person regularly: a team ritual held in "
+                                  "person at least once a quarter (or every N days).")
+    PARAMS: ClassVar[tuple[str, ...]] = ("every", "work_patterns", "min_in_person_share")
+    judges_teams: ClassVar[bool] = True
+    kinds_meaning: ClassVar[str] = ("The team rituals that count (team meeting, town hall, team retreat; "
+                                    "empty: any of the team's own rituals).")
+
+    every: str = "quarter"  # month, quarter, year, or a whole number of days as text
+    work_patterns: frozenset[WorkPattern] = frozenset({WorkPattern.HYBRID})
+    min_in_person_share: int | None = None  # percent of those marked who were there in person
+
+    @classmethod
+    def parse_params(cls, data, errors):
+        raw = data.get("every", "quarter")
+        every = "quarter"
+        words = "must be month, quarter, year or a whole number of days ≥ 1 (like 90)."
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            errors["params.every"] = words
+        elif str(raw).strip().lower() in PERIODS:
+            every = str(raw).strip().lower()
+        elif str(raw).strip().isdigit() and 1 <= int(str(raw).strip()) <= MAX_DAYS:
+            every = str(int(str(raw).strip()))
+        else:
+            errors["params.every"] = words
+        patterns = _members(data.get("work_patterns", [WorkPattern.HYBRID.value]), WorkPattern,
+                            "params.work_patterns", errors, "work pattern", required=True)
+        share = None
+        if data.get("min_in_person_share") not in (None, ""):
+            share = _whole_number(data, "min_in_person_share", errors, unit="percent", maximum=100)
+        return cls(every=every, work_patterns=patterns, min_in_person_share=share)
+
+    def to_params(self):
+        params: dict[str, Any] = {"every": int(self.every) if self.every.isdigit() else self.every,
+                                  "work_patterns": [p.value for p in WorkPattern if p in self.work_patterns]}
+        if self.min_in_person_share is not None:
+            params["min_in_person_share"] = self.min_in_person_share
+        return params
+
+    @property
+    def days(self) -> int | None:
+        """The most days between in-person meetings, or None for a calendar period."""
+        return int(self.every) if self.every.isdigit() else None
+
+    def period_words(self) -> str:
+        """'every quarter', 'every 60 days'."""
+        return f"every {self.every} days" if self.days else f"every {self.every}"
+
+    def describe(self, scope):
+        patterns = join_words([p.label.lower() for p in WorkPattern if p in self.work_patterns])
+        what = join_words([k.label.lower() for k in TouchpointKind if k in scope.kinds]) or "team ritual"
+        share = (f", with at least {self.min_in_person_share}% of those there in person"
+                 if self.min_in_person_share else "")
+        teams = f" ({join_words(scope.teams)})" if scope.teams else ""
+        return f"Every {patterns} team{teams} holds a {what} in person {self.period_words()}{share}."
+
+
 RULE_KINDS: dict[str, type[Rule]] = {cls.kind: cls for cls in (
     RequiredModes, MaximumGap, FirstDaysContact, FollowUpPairing, AutomationStreak, ChannelGuidelines,
-    QuietHours,
+    QuietHours, TeamMeetsInPerson,
 )}
 ENTRY_RULE_KINDS = tuple(k for k, cls in RULE_KINDS.items() if cls.checks_entries)
 POLICY_FIELDS = ("key", "name", "rule", "severity", "description", "scope", "params")
@@ -607,6 +675,15 @@ def parse_policy(data: Any, *, key_required: bool = True) -> PolicySpec:
             errors["scope.kinds"] = f"name at least one touchpoint kind: {cls.kinds_meaning.lower()}"
         if cls is FollowUpPairing and scope.kinds and rule.follow_up_kinds & scope.kinds:
             errors["params.follow_up_kinds"] = "a follow-up must be another kind than what it follows."
+        if cls.judges_teams:
+            for name in ("stages", "locations"):
+                if getattr(scope, name):
+                    errors[f"scope.{name}"] = (f"does not apply: {cls.kind} judges teams, not people "
+                                               "(narrow it with scope.teams).")
+            others = [k.value for k in scope.kinds if k not in RITUAL_KINDS]
+            if others:
+                errors["scope.kinds"] = (f"{', '.join(sorted(others))}: only team rituals count here "
+                                         f"({', '.join(k.value for k in RITUAL_KINDS)}).")
     if errors:
         raise RuleError(errors)
     return PolicySpec(key=key, name=name, rule=rule, scope=scope, severity=severity, description=description)

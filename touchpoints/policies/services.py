@@ -276,7 +276,16 @@ class DryRun:
 
     @property
     def violations(self) -> int:
-        return len(self.report.violations)
+        return len(self.report.violations) + len(self.report.team_violations)
+
+    @property
+    def teams(self) -> int:
+        """Teams out of compliance (rules that judge teams)."""
+        return len(self.report.team_violations)
+
+    @property
+    def current_teams(self) -> int | None:
+        return len(self.current_report.team_violations) if self.current_report else None
 
     @property
     def current_people(self) -> int | None:
@@ -322,7 +331,9 @@ def dry_run(spec: PolicySpec, *, policy: Policy | None = None, version: PolicyVe
         # Candidate and current share a policy id; their version ids tell their violations apart.
         found = [v for v in evaluated.violations
                  if v.policy_id == subject.policy_id and v.version_id == subject.version_id]
-        return ComplianceReport(now, [subject], found, evaluated.people, evaluated.in_scope)
+        teams = [t for t in evaluated.team_violations
+                 if t.policy_id == subject.policy_id and t.version_id == subject.version_id]
+        return ComplianceReport(now, [subject], found, evaluated.people, evaluated.in_scope, teams)
 
     report = only(candidate)
     current_report = only(current) if compare else (report if current is not None else None)

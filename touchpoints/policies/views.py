@@ -114,6 +114,7 @@ def detail(policy_id: int):
         spec=services.spec_of(active or draft or policy.versions[-1]),
         violations=violations[:PER_PAGE], violation_total=len(violations),
         people_total=report.people_of_policy(policy.id), people=report.people,
+        team_violations=report.teams_of_policy(policy.id),
         in_scope=report.in_scope.get(policy.id), history=services.policy_history(policy),
         changes=services.audit_changes,
         confirm_form=ConfirmForm(), rule=RULE_KINDS[(active or draft or policy.versions[-1]).rule_kind])
@@ -270,8 +271,7 @@ def dashboard():
     team_filter = request.args.get("team", "")
     shown = report
     if policy_filter:
-        shown = type(report)(report.now, report.policies, report.of_policy(policy_filter), report.people,
-                             report.in_scope)
+        shown = report.only_policy(policy_filter)
     if team_filter:
         ids = {pid for pid, person in report.people.items()
                if (str(person.team_id) if person.team_id else "none") == team_filter}

@@ -3,6 +3,7 @@ from touchpoints.policies.engine.evaluation import (
     ActivePolicy,
     ComplianceReport,
     Person,
+    TeamViolation,
     Violation,
     active_policies,
     evaluate,
@@ -10,5 +11,5 @@ from touchpoints.policies.engine.evaluation import (
     load_people,
 )
 
-__all__ = ["ActivePolicy", "ComplianceReport", "Person", "Violation", "active_policies", "evaluate",
-           "first_days_deadline", "load_people"]
+__all__ = ["ActivePolicy", "ComplianceReport", "Person", "TeamViolation", "Violation", "active_policies",
+           "evaluate", "first_days_deadline", "load_people"]

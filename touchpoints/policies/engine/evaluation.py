@@ -30,7 +30,7 @@ from touchpoints.journeys.models import (
     TouchpointKind,
     TouchpointStatus,
 )
-from touchpoints.people.models import Employee, LifecycleStatus, Team
+from touchpoints.people.models import Employee, LifecycleStatus, Team, WorkPattern
 from touchpoints.policies.models import Policy, PolicyOverride, PolicyVersion, Severity, VersionStatus
 from touchpoints.policies.rules import (
     MODE_PHRASES,
@@ -43,6 +43,7 @@ from touchpoints.policies.rules import (
     RequiredModes,
     Rule,
     Scope,
+    TeamMeetsInPerson,
     join_words,
     rule_from_version,
     scope_from_data,
@@ -138,6 +139,23 @@ class Violation:
     hr_only: bool = False
 
 
+@dataclass(slots=True)
+class TeamViolation:
+    """One team out of compliance with a team rule (team_meets_in_person), since a day."""
+
+    policy_id: int
+    version_id: int
+    policy_key: str
+    policy_name: str
+    severity: Severity
+    rule_kind: str
+    team_id: int
+    team_name: str
+    detail: str
+    since: date
+    last_in_person: date | None
+
+
 GroupRow = tuple[int | None, str, int, int]
 
 
@@ -150,6 +168,8 @@ class ComplianceReport:
     violations: list[Violation]
     people: dict[int, Person]
     in_scope: dict[int, int] = field(default_factory=dict)
+    # Findings of the rules that judge teams rather than people (team_meets_in_person).
+    team_violations: list[TeamViolation] = field(default_factory=list)
 
     @property
     def people_out_of_compliance(self) -> int:
@@ -158,18 +178,30 @@ class ComplianceReport:
     def of_policy(self, policy_id: int) -> list[Violation]:
         return [v for v in self.violations if v.policy_id == policy_id]
 
+    def teams_of_policy(self, policy_id: int) -> list[TeamViolation]:
+        return [t for t in self.team_violations if t.policy_id == policy_id]
+
+    def only_policy(self, policy_id: int) -> ComplianceReport:
+        """The report narrowed to one policy's findings (people and teams)."""
+        return ComplianceReport(self.now, self.policies, self.of_policy(policy_id), self.people,
+                                self.in_scope, self.teams_of_policy(policy_id))
+
     def people_of_policy(self, policy_id: int) -> int:
         return len({v.employee_id for v in self.violations if v.policy_id == policy_id})
 
     def without_hr_only(self) -> ComplianceReport:
         """The report with grievance-related findings and policies left out (what a manager may see)."""
         return ComplianceReport(self.now, [p for p in self.policies if not p.scope.hr_only],
-                                [v for v in self.violations if not v.hr_only], self.people, self.in_scope)
+                                [v for v in self.violations if not v.hr_only], self.people, self.in_scope,
+                                self.team_violations)
 
     def restricted_to(self, employee_ids: set[int]) -> ComplianceReport:
+        """The findings about these people, and about the teams they are in."""
+        teams = {p.team_id for i, p in self.people.items() if i in employee_ids}
         return ComplianceReport(self.now, self.policies,
                                 [v for v in self.violations if v.employee_id in employee_ids],
-                                {i: p for i, p in self.people.items() if i in employee_ids}, self.in_scope)
+                                {i: p for i, p in self.people.items() if i in employee_ids}, self.in_scope,
+                                [t for t in self.team_violations if t.team_id in teams])
 
     def by_policy(self) -> list[tuple[ActivePolicy, int, int]]:
         """(policy, violations, people) for every policy evaluated, most people first."""
@@ -177,6 +209,8 @@ class ComplianceReport:
         for v in self.violations:
             counts[v.policy_id][0] += 1
             counts[v.policy_id][1].add(v.employee_id)
+        for t in self.team_violations:  # a team finding counts as a violation, naming no person
+            counts[t.policy_id][0] += 1
         rows = [(p, counts[p.policy_id][0], len(counts[p.policy_id][1])) for p in self.policies]
         return sorted(rows, key=lambda row: (-row[2], -row[1], row[0].name))
 
@@ -277,7 +311,12 @@ def evaluate(policies: list[ActivePolicy] | None = None, *, now: datetime | None
     in_scope: dict[int, int] = {}
     covered_by_scope: dict[Scope, set[int]] = {}
     mode_batch: list[tuple[ActivePolicy, set[int]]] = []
+    team_violations: list[TeamViolation] = []
     for policy in policies:
+        if policy.rule.judges_teams:
+            found, in_scope[policy.policy_id] = _team_meeting_violations(policy, ctx)
+            team_violations.extend(found)
+            continue
         covered = covered_by_scope.get(policy.scope)
         if covered is None:
             test = policy.scope.employee_test()
@@ -294,7 +333,11 @@ def evaluate(policies: list[ActivePolicy] | None = None, *, now: datetime | None
             violations.extend(evaluator(policy, ctx, covered))
     violations.extend(_mode_violations(mode_batch, ctx))
     violations.sort(key=lambda v: (v.policy_name, v.since, v.employee_id, v.touchpoint_id or 0))
-    return ComplianceReport(now, policies, violations, people, in_scope)
+    if restrict is not None:  # a manager's evaluation: the teams their people are in
+        teams = {p.team_id for p in people.values()}
+        team_violations = [t for t in team_violations if t.team_id in teams]
+    team_violations.sort(key=lambda t: (t.policy_name, t.since, t.team_name))
+    return ComplianceReport(now, policies, violations, people, in_scope, team_violations)
 
 
 def _violation(policy: ActivePolicy, person: Person, detail: str, since: date, *,
@@ -584,6 +627,84 @@ def _as_utc(value) -> datetime | None:
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# -- teams meet in person: each team in scope held a team ritual in person within the period
+
+
+QUARTER_MONTHS = {1: "January to March", 4: "April to June", 7: "July to September",
+                  10: "October to December"}
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the month, quarter or year a day is in."""
+    if period == "year":
+        return date(day.year, 1, 1)
+    if period == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return date(day.year, day.month, 1)
+
+
+def period_label(start: date, period: str) -> str:
+    """'Q3 2026 (July to September)', 'October 2026', '2025'."""
+    if period == "year":
+        return str(start.year)
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year} ({QUARTER_MONTHS[start.month]})"
+    return f"{start:%B %Y}"
+
+
+def _team_meeting_violations(policy: ActivePolicy, ctx: _Context) -> tuple[list[TeamViolation], int]:
+    """Teams of the policy's work patterns whose last in-person ritual is too long ago. Two queries.
+
+    A calendar period is judged once it is over: a team that met in person in the last complete
+    period, or already in the current one, is in compliance. A team is not judged for a period that
+    began before the team was added.
+    """
+    from touchpoints.rituals.services import last_in_person_by_team
+
+    rule = policy.rule
+    assert isinstance(rule, TeamMeetsInPerson)
+    names = {n.lower() for n in policy.scope.teams}
+    teams = [(team_id, name, pattern, _as_utc(created)) for team_id, name, pattern, created in _rows(
+        select(Team.id, Team.name, Team.work_pattern, _raw(Team.created_at))
+        .where(Team.work_pattern.in_(list(rule.work_patterns))))
+        if not names or name.lower() in names]
+    if not teams:
+        return [], 0
+    share = rule.min_in_person_share / 100 if rule.min_in_person_share else None
+    last = last_in_person_by_team([t[0] for t in teams], kinds=policy.scope.kinds, min_share=share,
+                                  now=ctx.now)
+    today = ctx.now.astimezone(UTC).date()
+    what = join_words([k.label.lower() for k in TouchpointKind if k in policy.scope.kinds]) or "team ritual"
+    share_words = f" with at least {rule.min_in_person_share}% there in person" if share else ""
+    found = []
+    for team_id, name, pattern, created in teams:
+        added = created.astimezone(UTC).date()
+        met = last.get(team_id)
+        met_day = met.astimezone(UTC).date() if met else None
+        last_words = (f"the last {what} in person{share_words} was on {_fmt(met_day)}" if met_day
+                      else f"there is no {what} in person{share_words} on record")
+        label = f"{name} ({WorkPattern(pattern).label.lower()})"
+        if rule.days:
+            reference = max(met_day, added) if met_day else added
+            gap = (today - reference).days
+            if gap <= rule.days:
+                continue
+            detail = (f"{label} has not met in person for {gap} days: {last_words}. The policy asks for "
+                      f"one {rule.period_words()}.")
+            since = reference + timedelta(days=rule.days + 1)
+        else:
+            current = period_start(today, rule.every)
+            previous = period_start(current - timedelta(days=1), rule.every)
+            if added > previous or (met_day is not None and met_day >= previous):
+                continue
+            detail = (f"{label} did not meet in person in {period_label(previous, rule.every)}: "
+                      f"{last_words}. The policy asks for one {rule.period_words()}.")
+            since = current
+        found.append(TeamViolation(policy.policy_id, policy.version_id, policy.key, policy.name,
+                                   policy.severity, policy.rule_kind, team_id, name, detail, since, met_day))
+    return found, len(teams)
 
 
 def _no_violations(policy: ActivePolicy, ctx: _Context, covered: set[int]) -> list[Violation]:

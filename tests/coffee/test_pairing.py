@@ -1,4 +1,5 @@
 """The pairing algorithm on plain values: odd counts, the repeat window, seeds, teams and time zones."""
+
 from __future__ import annotations
 
 import itertools
@@ -41,8 +42,10 @@ def test_the_same_seed_and_people_give_the_same_pairs_and_another_seed_usually_n
     first = pair_up(crowd, seed=1234, min_overlap=60)
     again = pair_up(list(reversed(crowd)), seed=1234, min_overlap=60)
     assert first.groups == again.groups
-    others = {tuple(sorted(tuple(sorted(g)) for g in pair_up(crowd, seed=s, min_overlap=60).groups))
-              for s in range(5)}
+    others = {
+        tuple(sorted(tuple(sorted(g)) for g in pair_up(crowd, seed=s, min_overlap=60).groups))
+        for s in range(5)
+    }
     assert len(others) > 1
 
 
@@ -58,8 +61,12 @@ def test_nobody_meets_someone_within_the_window_even_if_that_leaves_them_unpaire
 
 
 def test_people_from_other_teams_are_preferred():
-    crowd = [Participant(1, 10, LONDON), Participant(2, 10, LONDON), Participant(3, 20, LONDON),
-             Participant(4, 20, LONDON)]
+    crowd = [
+        Participant(1, 10, LONDON),
+        Participant(2, 10, LONDON),
+        Participant(3, 20, LONDON),
+        Participant(4, 20, LONDON),
+    ]
     for seed in range(20):
         result = pair_up(crowd, seed=seed, min_overlap=60)
         assert all(len({crowd[p - 1].team_id for p in g}) == 2 for g in result.groups), seed
@@ -77,8 +84,12 @@ def test_auckland_is_not_paired_with_london_when_others_overlap():
     los_angeles = working_window(MONDAY, "America/Los_Angeles", time(9), time(17, 30))
     assert overlap_minutes(auckland, LONDON) == 0
     assert overlap_minutes(auckland, los_angeles) >= 60
-    crowd = [Participant(1, 1, LONDON), Participant(2, 2, LONDON), Participant(3, 1, auckland),
-             Participant(4, 2, los_angeles)]
+    crowd = [
+        Participant(1, 1, LONDON),
+        Participant(2, 2, LONDON),
+        Participant(3, 1, auckland),
+        Participant(4, 2, los_angeles),
+    ]
     for seed in range(10):
         groups = {tuple(sorted(g)) for g in pair_up(crowd, seed=seed, min_overlap=60).groups}
         assert groups == {(1, 2), (3, 4)}
@@ -94,17 +105,23 @@ def test_someone_without_overlapping_hours_is_left_out_with_the_reason():
 def test_overlap_follows_daylight_saving_on_the_rounds_date():
     # New York moves its clocks on 8 March 2026, London on 29 March: for three weeks they are an hour closer.
     def overlap(day: date) -> int:
-        return overlap_minutes(working_window(day, "Europe/London", time(9), time(17)),
-                               working_window(day, "America/New_York", time(9), time(17)))
+        return overlap_minutes(
+            working_window(day, "Europe/London", time(9), time(17)),
+            working_window(day, "America/New_York", time(9), time(17)),
+        )
 
     assert overlap(date(2026, 3, 2)) == 180
     assert overlap(date(2026, 3, 16)) == 240
     assert overlap(date(2026, 4, 6)) == 180
-    crowd = [Participant(1, 1, working_window(date(2026, 3, 16), "Europe/London", time(9), time(17))),
-             Participant(2, 2, working_window(date(2026, 3, 16), "America/New_York", time(9), time(17)))]
+    crowd = [
+        Participant(1, 1, working_window(date(2026, 3, 16), "Europe/London", time(9), time(17))),
+        Participant(2, 2, working_window(date(2026, 3, 16), "America/New_York", time(9), time(17))),
+    ]
     assert len(pair_up(crowd, seed=1, min_overlap=240).groups) == 1
-    crowd = [Participant(1, 1, working_window(date(2026, 3, 2), "Europe/London", time(9), time(17))),
-             Participant(2, 2, working_window(date(2026, 3, 2), "America/New_York", time(9), time(17)))]
+    crowd = [
+        Participant(1, 1, working_window(date(2026, 3, 2), "Europe/London", time(9), time(17))),
+        Participant(2, 2, working_window(date(2026, 3, 2), "America/New_York", time(9), time(17))),
+    ]
     assert pair_up(crowd, seed=1, min_overlap=240).groups == []
 
 
@@ -117,8 +134,10 @@ def test_ten_thousand_people_pair_quickly_and_completely():
     import time as clock
 
     zones = ["Europe/London", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
-    crowd = [Participant(i, i % 97, working_window(MONDAY, zones[i % 4], time(9), time(17, 30)))
-             for i in range(1, 10_001)]
+    crowd = [
+        Participant(i, i % 97, working_window(MONDAY, zones[i % 4], time(9), time(17, 30)))
+        for i in range(1, 10_001)
+    ]
     started = clock.perf_counter()
     result = pair_up(crowd, seed=7, min_overlap=60)
     assert clock.perf_counter() - started < 10  # generous: CI machines are noisy; the benchmark reports speed

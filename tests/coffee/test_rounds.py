@@ -1,4 +1,5 @@
 """Pairing rounds against the database: opt-in only, once per date, touchpoints and introductions."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import make_employee, make_hr, make_team
 from touchpoints.auth.models import User
 from touchpoints.coffee import services
-from touchpoints.coffee.models import CoffeeMember, CoffeeParticipant, CoffeeRound, CoffeeUnpaired
+from touchpoints.coffee.models import CoffeeMember, CoffeeRound, CoffeeUnpaired
 from touchpoints.extensions import db
 from touchpoints.journeys.models import OwnerRole, Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.journeys.outcomes import log_touchpoint
@@ -24,8 +25,13 @@ def user_of(employee) -> User:
 
 
 def opt_in(employee, weeks: int = 1):
-    services.save_participation(employee, taking_part=True, frequency_weeks=weeks, actor=user_of(employee),
-                                today=MONDAY - timedelta(days=3))
+    services.save_participation(
+        employee,
+        taking_part=True,
+        frequency_weeks=weeks,
+        actor=user_of(employee),
+        today=MONDAY - timedelta(days=3),
+    )
     db.session.commit()
 
 
@@ -37,7 +43,8 @@ def company(count: int, *, teams: int = 2, tz: str = "Europe/London") -> list:
 def groups_of(round_id: int) -> list[set[int]]:
     out: dict[int, set[int]] = {}
     for match_id, employee_id in db.session.execute(
-            select(CoffeeMember.match_id, CoffeeMember.employee_id).where(CoffeeMember.round_id == round_id)):
+        select(CoffeeMember.match_id, CoffeeMember.employee_id).where(CoffeeMember.round_id == round_id)
+    ):
         out.setdefault(match_id, set()).add(employee_id)
     return list(out.values())
 
@@ -92,7 +99,10 @@ def test_a_round_for_a_date_runs_once(app):
 def test_the_scheduler_job_runs_on_the_round_day_only(app):
     for person in company(2):
         opt_in(person)
-    assert services.run_due_round(datetime.combine(MONDAY + timedelta(days=1), time(9), tzinfo=UTC))["pairs"] == 0
+    assert (
+        services.run_due_round(datetime.combine(MONDAY + timedelta(days=1), time(9), tzinfo=UTC))["pairs"]
+        == 0
+    )
     assert services.run_due_round(datetime.combine(MONDAY, time(0, 5), tzinfo=UTC))["pairs"] == 1
 
 
@@ -125,7 +135,9 @@ def test_nobody_is_paired_twice_within_the_window(app):
     second = services.run_round(MONDAY + timedelta(days=7), seed=1)
     db.session.commit()
     assert second.pairs == 0 and second.unpaired == 2
-    reasons = db.session.scalars(select(CoffeeUnpaired.reason).where(CoffeeUnpaired.round_id == second.id)).all()
+    reasons = db.session.scalars(
+        select(CoffeeUnpaired.reason).where(CoffeeUnpaired.round_id == second.id)
+    ).all()
     assert all("within the last 90 days" in r for r in reasons)
     # After the window they may meet again.
     later = services.run_round(MONDAY + timedelta(days=98), seed=1)
@@ -148,8 +160,14 @@ def test_paused_and_departed_people_are_not_paired(app):
     a, b, c, d = company(4)
     for person in (a, b, c, d):
         opt_in(person)
-    services.save_participation(c, taking_part=True, frequency_weeks=1, paused_until=MONDAY + timedelta(days=14),
-                                actor=user_of(c), today=MONDAY - timedelta(days=1))
+    services.save_participation(
+        c,
+        taking_part=True,
+        frequency_weeks=1,
+        paused_until=MONDAY + timedelta(days=14),
+        actor=user_of(c),
+        today=MONDAY - timedelta(days=1),
+    )
     services.save_participation(d, taking_part=False, actor=user_of(d))
     db.session.commit()
     due = set(services.plan_round(MONDAY, seed=1).participants)
@@ -175,13 +193,17 @@ def test_frequency_must_be_one_hr_offers(app):
 def test_each_person_gets_an_introduction_on_their_channel_saying_who_team_and_hours(app):
     teams = make_team("Design"), make_team("Sales")
     ana = make_employee("Ana Lopez", team=teams[0], timezone="Europe/London", preferred_channel=Channel.SLACK)
-    ben = make_employee("Ben Ode", team=teams[1], timezone="America/New_York", preferred_channel=Channel.EMAIL)
+    ben = make_employee(
+        "Ben Ode", team=teams[1], timezone="America/New_York", preferred_channel=Channel.EMAIL
+    )
     opt_in(ana)
     opt_in(ben)
     made = services.run_round(MONDAY, seed=1)
     db.session.commit()
-    nudges = {n.recipient_id: n for n in db.session.scalars(
-        select(Nudge).where(Nudge.kind == NudgeKind.COFFEE_INTRODUCTION))}
+    nudges = {
+        n.recipient_id: n
+        for n in db.session.scalars(select(Nudge).where(Nudge.kind == NudgeKind.COFFEE_INTRODUCTION))
+    }
     assert set(nudges) == {ana.id, ben.id}
     assert nudges[ana.id].channel.value == "slack" and nudges[ben.id].channel.value == "email"
     to_ana = nudges[ana.id].payload
@@ -203,8 +225,11 @@ def test_the_introduction_renders_through_the_outbox_composer(app):
     services.run_round(MONDAY, seed=1)
     db.session.commit()
     nudge = db.session.scalar(select(Nudge).where(Nudge.recipient_id == a.id))
-    item = compose.other_item(NudgeFacts(nudge.id, nudge.kind.value, nudge.payload, None, a.id, a.timezone,
-                                         {"open": "http://x/coffee"}))
+    item = compose.other_item(
+        NudgeFacts(
+            nudge.id, nudge.kind.value, nudge.payload, None, a.id, a.timezone, {"open": "http://x/coffee"}
+        )
+    )
     assert item.headline.startswith("Coffee pairing: meet")
     assert any("overlap" in value for _, value in item.facts)
 
@@ -246,7 +271,9 @@ def test_skipped_and_unlogged_chats_are_never_overdue_nor_escalated(app):
     db.session.refresh(theirs)
     assert theirs.status is TouchpointStatus.CANCELLED and theirs.status_reason == services.LAPSED_REASON
     escalate_overdue(now=after + timedelta(days=10))
-    assert not db.session.scalar(select(func.count()).select_from(Nudge).where(Nudge.kind == NudgeKind.ESCALATION))
+    assert not db.session.scalar(
+        select(func.count()).select_from(Nudge).where(Nudge.kind == NudgeKind.ESCALATION)
+    )
     history = services.my_pairs(a)
     assert history[0].outcome == "Skipped"
     assert services.my_pairs(b)[0].outcome == "Not logged"

@@ -61,6 +61,7 @@ def demo_company(live_app) -> None:
     """The demo company as `flask demo` makes it: journeys with history, surveys, policies (once)."""
     from touchpoints.api.services import issue_token
     from touchpoints.auth.models import User
+    from touchpoints.coffee.demo import load_demo_coffee
     from touchpoints.journeys.demo import load_demo_journeys
     from touchpoints.journeys.enrolment import active_journey
     from touchpoints.people.models import ImportBatch
@@ -74,6 +75,7 @@ def demo_company(live_app) -> None:
         load_demo_surveys()  # leaves existing surveys as they are
         if not any_policies():
             load_demo_policies()
+        load_demo_coffee()  # leaves existing coffee pairing as it is; fills /coffee, /connections and rounds
         # What HR pages list once HR has used them: an API token, an uploaded file waiting for review.
         hr_email = dict(DEMO_LOGINS)["HR partner"]
         hr = db.session.scalar(select(User).join(Employee).where(Employee.email == hr_email))

@@ -13,6 +13,7 @@ people_group = AppGroup("people", help="Import and manage people.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when people already exist.")
 def demo_command(if_empty: bool) -> None:
     """Load the demo company."""
+    from touchpoints.coffee.demo import load_demo_coffee
     from touchpoints.journeys.demo import load_demo_journeys
     from touchpoints.people.demo import load_demo_company
     from touchpoints.policies.demo import load_demo_policies
@@ -24,6 +25,7 @@ def demo_command(if_empty: bool) -> None:
         load_demo_surveys()
         load_demo_policies()
         load_demo_programmes()
+        load_demo_coffee()
 
 
 @people_group.command("import")

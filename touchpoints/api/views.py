@@ -21,6 +21,7 @@ ENDPOINT_MODULES = (
     "touchpoints.surveys.api",
     "touchpoints.journeys.api",
     "touchpoints.policies.api",
+    "touchpoints.rituals.api",
     "touchpoints.programmes.api",
     "touchpoints.coffee.api",
 )

@@ -18,7 +18,7 @@ from touchpoints.extensions import db
 from touchpoints.journeys.models import Mode, TouchpointKind
 from touchpoints.people.models import LifecycleStatus
 from touchpoints.policies import compliance, services
-from touchpoints.policies.engine import ComplianceReport, Violation
+from touchpoints.policies.engine import ComplianceReport, TeamViolation, Violation
 from touchpoints.policies.models import Policy, PolicyOverride, PolicyVersion, Severity, VersionStatus
 from touchpoints.policies.rules import POLICY_FIELDS, RULE_KINDS
 
@@ -97,7 +97,18 @@ def dry_run_json(result: services.DryRun) -> dict[str, Any]:
         "company_people_out_of_compliance_after": result.company_after,
         "items": [violation_json(v, result.report) for v in items[:MAX_DRY_RUN_ITEMS]],
         "truncated": len(items) > MAX_DRY_RUN_ITEMS,
+        "teams_out_of_compliance": result.teams,
+        "team_items": [team_violation_json(t) for t in result.report.team_violations],
     }
+
+
+def team_violation_json(finding: TeamViolation) -> dict[str, Any]:
+    """One team out of compliance with a rule that judges teams."""
+    return {"policy_id": finding.policy_id or None, "policy_key": finding.policy_key,
+            "policy_name": finding.policy_name, "severity": finding.severity.value, "rule": finding.rule_kind,
+            "team": {"id": finding.team_id, "name": finding.team_name}, "detail": finding.detail,
+            "last_in_person": finding.last_in_person.isoformat() if finding.last_in_person else None,
+            "since": finding.since.isoformat()}
 
 
 def _definition() -> dict[str, Any]:
@@ -280,7 +291,11 @@ def _filter_report(report: ComplianceReport) -> ComplianceReport:
              and (values["employee_id"] is None or v.employee_id == values["employee_id"])
              and (values["team_id"] is None
                   or getattr(report.people.get(v.employee_id), "team_id", None) == values["team_id"])]
-    return ComplianceReport(report.now, report.policies, found, report.people, report.in_scope)
+    teams = [t for t in report.team_violations
+             if (values["policy_id"] is None or t.policy_id == values["policy_id"])
+             and values["employee_id"] is None
+             and (values["team_id"] is None or t.team_id == values["team_id"])]
+    return ComplianceReport(report.now, report.policies, found, report.people, report.in_scope, teams)
 
 
 @bp.get("/compliance")
@@ -311,6 +326,8 @@ def evaluate_compliance():
             "by_manager": [{"manager_id": mid, "manager": name, "violations": count, "people": people}
                            for mid, name, count, people in report.by_manager()],
             "items": [violation_json(v, report) for v in items],
+            "teams_out_of_compliance": len(report.team_violations),
+            "team_items": [team_violation_json(t) for t in report.team_violations],
         },
         "meta": {"page": page, "per_page": per_page, "total": len(report.violations)},
     }
@@ -384,7 +401,17 @@ _DRY_RUN = {"type": "object", "properties": {
     "company_people_out_of_compliance_before": {"type": "integer"},
     "company_people_out_of_compliance_after": {"type": "integer"},
     "items": {"type": "array", "items": doc.ref("PolicyViolation")},
-    "truncated": {"type": "boolean"}}}
+    "truncated": {"type": "boolean"},
+    "teams_out_of_compliance": {"type": "integer",
+                                "description": "Rules that judge teams (team_meets_in_person)."},
+    "team_items": {"type": "array", "items": doc.ref("PolicyTeamViolation")}}}
+_TEAM_VIOLATION = {"type": "object", "properties": {
+    "policy_id": {"type": ["integer", "null"]}, "policy_key": {"type": "string"},
+    "policy_name": {"type": "string"}, "severity": _enum(Severity), "rule": _enum(RULE_KINDS),
+    "team": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+    "detail": {"type": "string"},
+    "last_in_person": {"type": ["string", "null"], "format": "date"},
+    "since": {"type": "string", "format": "date"}}}
 _SCHEMAS = {
     "PolicyDefinition": {"type": "object", "required": ["key", "name", "rule"],
                          "properties": {**_DEFINITION_PROPERTIES, "change_note": {"type": "string"}}},
@@ -397,6 +424,7 @@ _SCHEMAS = {
         "draft": {"oneOf": [doc.ref("PolicyVersion"), {"type": "null"}]},
         "versions": {"type": "array", "items": {"type": "object"}}, "created_at": _DATETIME}},
     "PolicyViolation": _VIOLATION,
+    "PolicyTeamViolation": _TEAM_VIOLATION,
     "PolicyDryRun": _DRY_RUN,
     "PolicyOverride": {"type": "object", "properties": {
         "id": {"type": "integer"}, "created_at": _DATETIME, "policy_id": {"type": "integer"},
@@ -410,7 +438,9 @@ _SCHEMAS = {
         "violations": {"type": "integer"}, "by_policy": {"type": "array", "items": {"type": "object"}},
         "by_team": {"type": "array", "items": {"type": "object"}},
         "by_manager": {"type": "array", "items": {"type": "object"}},
-        "items": {"type": "array", "items": doc.ref("PolicyViolation")}}},
+        "items": {"type": "array", "items": doc.ref("PolicyViolation")},
+        "teams_out_of_compliance": {"type": "integer"},
+        "team_items": {"type": "array", "items": doc.ref("PolicyTeamViolation")}}},
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from touchpoints.auth.models import Role, User, UserRole
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
+from touchpoints.journeys.enrolment import materialise
 from touchpoints.journeys.models import Mode, Touchpoint, TouchpointStatus
 from touchpoints.people.models import Employee, LifecycleStatus
 from touchpoints.programmes.defaults import load_default_programmes
@@ -59,6 +60,7 @@ def load_demo_programmes(*, today: date | None = None, seed: int = 5) -> int:
                                 enrolled_at=datetime.combine(started, time(9), tzinfo=UTC))
         except ProgrammeError:
             continue
+        materialise([pair.enrolment_id])  # a pair made months ago has its series up to today's horizon
         _hold_past_meetings(rng, pair.enrolment_id)
         if ending is not None:
             reason, note = ending

@@ -20,6 +20,8 @@ DONE_IN_PERSON = "done_in_person"
 DONE_OTHER = "done_other"
 RESCHEDULE = "reschedule"
 OPEN = "open"
+# Slack only: opens the survey's answer dialog in Slack (other channels carry only the link).
+ANSWER_SURVEY = "survey_answer"
 TOUCHPOINT_ACTIONS = (DONE_IN_PERSON, DONE_OTHER, RESCHEDULE)
 ACTION_LABELS = {
     DONE_IN_PERSON: "Done — in person",
@@ -38,6 +40,8 @@ class Action:
     url: str
     touchpoint_id: int | None = None
     primary: bool = False
+    # What a Slack button sends back when it is not about a touchpoint (a survey round's id).
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,8 +196,11 @@ def touchpoint_item(
     return Item(headline, tuple(facts), tuple(actions), tp.id, nudge.id)
 
 
-def other_item(nudge: NudgeFacts) -> Item:
-    """The item for a nudge that is not about one touchpoint (surveys, policy findings, notices)."""
+def other_item(nudge: NudgeFacts, *, dialogs: bool = False) -> Item:
+    """The item for a nudge that is not about one touchpoint (surveys, policy findings, notices).
+
+    `dialogs`: the channel can open a dialog (Slack), so a short survey is answered right there.
+    """
     payload = nudge.payload
     link = nudge.links.get(OPEN, "")
     if nudge.kind in ("survey_invitation", "survey_reminder"):
@@ -207,12 +214,13 @@ def other_item(nudge: NudgeFacts) -> Item:
         facts = (
             (("Closes", when(datetime.fromisoformat(closes), nudge.recipient_timezone)),) if closes else ()
         )
-        return Item(
-            f"{title} {verb} (anonymous, a few minutes)",
-            facts,
-            (Action(OPEN, "Answer", link, primary=True),),
-            nudge_id=nudge.id,
-        )
+        actions: tuple[Action, ...] = (Action(OPEN, "Answer in Touchpoints", link, primary=True),)
+        if dialogs and payload.get("answer_in_chat") and payload.get("round_id"):
+            actions = (
+                Action(ANSWER_SURVEY, "Answer here", "", primary=True, value=str(payload["round_id"])),
+                Action(OPEN, "Answer in Touchpoints", link),
+            )
+        return Item(f"{title} {verb} (anonymous, a few minutes)", facts, actions, nudge_id=nudge.id)
     if nudge.kind == "policy_escalation":
         headline = (
             f"{payload.get('employee_name', 'Someone')} is out of the policy "

@@ -8,6 +8,7 @@ Flask's request: the views pass the parsed payload in and send back what these f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -39,10 +40,11 @@ from touchpoints.journeys.errors import (
 )
 from touchpoints.journeys.models import Mode, Touchpoint
 from touchpoints.journeys.outcomes import log_touchpoint, reschedule
-from touchpoints.nudges.models import NudgeKind
+from touchpoints.nudges.models import DeliveryChannel, Nudge, NudgeKind, NudgeStatus
 from touchpoints.nudges.services import enqueue
 from touchpoints.nudges.settings import NudgeSettings
 from touchpoints.nudges.slack import make_client
+from touchpoints.surveys import slack_answers
 
 LOG_CALLBACK = "tp_log"
 RESCHEDULE_CALLBACK = "tp_reschedule"
@@ -57,6 +59,9 @@ class InteractionAnswer:
     # For tests and logs: what happened, in words.
     outcome: str = ""
     updates: list[dict[str, Any]] = field(default_factory=list)
+    # Slack calls made after the answer has left (the endpoint runs them once the response closes),
+    # so a slow chat.update never makes Slack wait beyond its three seconds.
+    after: list[Callable[[], None]] = field(default_factory=list)
 
 
 def _user_for_slack_id(slack_user_id: str):
@@ -154,6 +159,11 @@ class SlackInteractions:
         blocks = (payload.get("message") or {}).get("blocks") or []
         if action_id == "tp_open" or not action_id.startswith("tp_"):
             return InteractionAnswer(outcome="link opened")
+        if action_id == slack_answers.ANSWER_ACTION:
+            plan = slack_answers.answer_dialog_for(slack_user, action.get("value"))
+            if plan.view is not None:
+                return self._open_modal(payload, plan.view)
+            return self._update(channel, ts, blocks, action, plan.notice, keep_buttons=not plan.finished)
         user = _user_for_slack_id(slack_user)
         tp = _touchpoint(action.get("value"))
         if user is None:
@@ -291,6 +301,8 @@ class SlackInteractions:
     def _view_submission(self, payload: dict[str, Any]) -> InteractionAnswer:
         view = payload.get("view") or {}
         callback = view.get("callback_id")
+        if callback == slack_answers.ANSWER_CALLBACK:
+            return self._survey_submission(payload, view)
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
@@ -374,3 +386,78 @@ class SlackInteractions:
             except (SlackApiError, OSError) as error:
                 answer.outcome += f" (the message could not be updated: {error})"
         return answer
+
+    # -------------------------------------------------- pulse surveys
+
+    def _survey_submission(self, payload: dict[str, Any], view: dict[str, Any]) -> InteractionAnswer:
+        """Answers from the survey dialog; what was answered is never logged, audited or queued."""
+        submission = slack_answers.take_dialog_answers(
+            (payload.get("user") or {}).get("id", ""),
+            view.get("private_metadata"),
+            (view.get("state") or {}).get("values") or {},
+        )
+        if submission.errors:
+            return InteractionAnswer(
+                body={"response_action": "errors", "errors": submission.errors},
+                outcome="survey answers need attention",
+            )
+        if submission.notice is not None:
+            answer = InteractionAnswer(
+                body={"response_action": "update", "view": submission.notice.to_dict()},
+                outcome=submission.notice_text,
+            )
+            if submission.finished:
+                self._update_invitations(answer, submission, submission.notice_text)
+            return answer
+        answer = InteractionAnswer(outcome="survey answered")
+        self._update_invitations(answer, submission, "✅ " + submission.thanks)
+        return answer
+
+    def _update_invitations(
+        self, answer: InteractionAnswer, submission: slack_answers.Submission, text: str
+    ) -> None:
+        """Replace the person's invitation and reminder messages for the round with one sentence.
+
+        Found through the outbox (read only), so the dialog needs to carry nothing but the round.
+        A digest holding other items is left alone: its button says so if pressed again.
+        """
+        if submission.round_id is None or submission.respondent_id is None:
+            return
+        keys = [
+            f"{prefix}:{submission.round_id}:{submission.respondent_id}"
+            for prefix in ("survey-invite", "survey-remind")
+        ]
+        refs = db.session.scalars(
+            select(Nudge.external_ref).where(
+                Nudge.dedup_key.in_(keys),
+                Nudge.channel == DeliveryChannel.SLACK,
+                Nudge.status == NudgeStatus.SENT,
+                Nudge.external_ref.is_not(None),
+                Nudge.bundled.is_(False),
+            )
+        ).all()
+        blocks = [
+            SectionBlock(text=MarkdownTextObject(text=f"*{_escape(submission.survey_title)}*")).to_dict(),
+            ContextBlock(elements=[MarkdownTextObject(text=_escape(text))]).to_dict(),
+        ]
+        for ref in refs:
+            channel, _, ts = (ref or "").partition(":")
+            if channel and ts:
+                answer.updates.append({"channel": channel, "ts": ts})
+                answer.after.append(self._later_update(channel, ts, text, blocks))
+
+    def _later_update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> Callable[[], None]:
+        client = self.client
+
+        def update() -> None:
+            try:
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            except (SlackApiError, OSError):
+                # The answer is recorded either way; an old button left behind says so if pressed.
+                return
+
+        return update
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -341,6 +341,7 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
     """
     from touchpoints.surveys.models import RoundStatus, Survey, SurveyRound
     from touchpoints.surveys.services import invitation_recipients, reminder_recipients
+    from touchpoints.surveys.slack_answers import round_fits_a_dialog
 
     now = now or utcnow()
     since = _watermark("surveys") or now - timedelta(days=2)
@@ -366,6 +367,8 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
             batches.append((NudgeKind.SURVEY_INVITATION, "survey-invite", invitation_recipients(round_id)))
         if reminded_at is not None and reminded_at > since:
             batches.append((NudgeKind.SURVEY_REMINDER, "survey-remind", reminder_recipients(round_id)))
+        # A short survey is answered in a Slack dialog ("Answer here"); every channel has the link.
+        in_chat = bool(batches) and round_fits_a_dialog(round_id)
         for kind, prefix, people in batches:
             channels = {}
             for start in range(0, len(people), 900):
@@ -387,7 +390,9 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
                         "payload": {
                             "survey_title": title,
                             "closes_at": closes_at.isoformat(),
-                            "link": "/surveys",
+                            "round_id": round_id,
+                            "answer_in_chat": in_chat,
+                            "link": f"/surveys/rounds/{round_id}/answer",
                             "at": now.isoformat(),
                         },
                     }

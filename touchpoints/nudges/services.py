@@ -767,7 +767,7 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
                 policy_text=run.policy_text(tp) if nudge.kind is NudgeKind.REMINDER else None,
             )
         else:
-            pending.item = compose.other_item(facts)
+            pending.item = compose.other_item(facts, dialogs=channel is DeliveryChannel.SLACK)
         groups[(employee.id, channel.value)].append(pending)
 
     for until, held_ids in held.items():

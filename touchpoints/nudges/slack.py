@@ -133,7 +133,7 @@ def _button(action, *, interactive: bool) -> ButtonElement:
     return ButtonElement(
         text=label,
         action_id=f"tp_{action.name}",
-        value=str(action.touchpoint_id),
+        value=action.value or str(action.touchpoint_id),
         style="primary" if action.primary else None,
     )
 

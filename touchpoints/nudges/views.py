@@ -64,9 +64,11 @@ def slack_interactions():
     except ValueError:
         return jsonify(error="no payload"), 400
     answer = SlackInteractions(settings).handle(payload)
-    if answer.body is not None:
-        return jsonify(answer.body), answer.status
-    return Response(status=answer.status)
+    response = jsonify(answer.body) if answer.body is not None else Response()
+    response.status_code = answer.status
+    for later in answer.after:
+        response.call_on_close(later)
+    return response
 
 
 csrf.exempt(slack_interactions)  # Slack cannot send our CSRF token; its signature stands in

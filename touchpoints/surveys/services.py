@@ -1,6 +1,6 @@
 """The rules for pulse surveys: authoring and versions, rounds and their audience, answering.
 
-Pages, the API, the scheduler and (later) Slack interactions all come through here. Answering is
+Pages, the API, the scheduler and Slack's survey dialog (slack_answers) all come through here. Answering is
 one call, `submit_response(round_id, respondent_employee_id, answers)`, whatever the channel.
 
 For delivery on people's own channels (the nudges capability): once a round is open,

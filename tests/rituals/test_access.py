@@ -165,3 +165,25 @@ def test_creating_over_the_api_names_the_bad_field(org, api_as):
     assert created.status_code == 201
     assert created.json["data"]["organiser_id"] == org["product_lead"].id
     assert api_as(org["product_member"]).post("/api/v1/rituals", json={}).status_code == 403
+
+
+def test_hr_sets_a_teams_manager_parent_and_work_pattern(org, client, login):
+    from touchpoints.people.models import Team
+
+    sales = db.session.get(Team, org["rituals"]["sales"].team_id)
+    product_id = org["rituals"]["product"].team_id
+    login(org["hr"])
+    form = {"name": "Sales", "description": "", "hr_partner_id": "", "work_pattern": "remote",
+            "parent_id": str(product_id), "manager_email": org["sales_member"].email}
+    assert client.post(f"/people/teams/{sales.id}/edit", data=form).status_code == 302
+    db.session.expire_all()
+    sales = db.session.get(Team, sales.id)
+    assert (sales.work_pattern.value, sales.parent_id, sales.manager_id) == (
+        "remote", product_id, org["sales_member"].id)
+    # A team cannot be put under its own sub-team.
+    product_form = {"name": "Product", "description": "", "hr_partner_id": "", "parent_id": str(sales.id)}
+    response = client.post(f"/people/teams/{product_id}/edit", data=product_form)
+    assert response.status_code == 400
+    assert "cannot be part of itself or of one of its own sub-teams" in response.get_data(as_text=True)
+    page = client.get("/people/teams").get_data(as_text=True)
+    assert "Part of Product" in page and "Remote" in page

@@ -22,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from touchpoints.auth.models import Role
 from touchpoints.journeys.lifecycle import CADENCE_RANGE
 from touchpoints.people.fields import known_timezones
-from touchpoints.people.models import Channel, LifecycleStatus
+from touchpoints.people.models import Channel, LifecycleStatus, WorkPattern
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -136,11 +136,17 @@ class TeamForm(FlaskForm):
     one_on_one_cadence_days = IntegerField(
         "One-on-one every … days", validators=[Optional(), NumberRange(*CADENCE_RANGE)]
     )
+    work_pattern = SelectField("Where the team works", validate_choice=False, choices=choices(
+        [("", "Not recorded"), *((p.value, p.label) for p in WorkPattern)]))
+    parent_id = SelectField("Part of team", validate_choice=False)
+    manager_email = EmailField("Team manager's work email", validators=[Length(max=254)])
     submit = SubmitField("Save team")
 
-    def __init__(self, *args, hr_partners: list[tuple[int, str]] = (), **kwargs):
+    def __init__(self, *args, hr_partners: list[tuple[int, str]] = (),
+                 parents: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.hr_partner_id.choices = choices([("", "No one yet"), *hr_partners])
+        self.parent_id.choices = choices([("", "None (a top-level team)"), *parents])
 
 
 class ImportUploadForm(FlaskForm):

@@ -15,7 +15,7 @@ from touchpoints.auth.models import Role, User, UserRole
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.people import fields
-from touchpoints.people.models import Employee, Team
+from touchpoints.people.models import Employee, Team, WorkPattern
 
 # Field name -> parser for the plain attributes of an employee.
 PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -270,7 +270,41 @@ def reactivate_employee(employee: Employee, *, actor_id: int | None) -> None:
 
 
 def _team_snapshot(team: Team) -> dict[str, Any]:
-    return {"name": team.name, "description": team.description, "hr_partner_id": team.hr_partner_id}
+    return {"name": team.name, "description": team.description, "hr_partner_id": team.hr_partner_id,
+            "work_pattern": team.work_pattern.value if team.work_pattern else None,
+            "parent_id": team.parent_id, "manager_id": team.manager_id}
+
+
+def _team_structure(team: Team | None, data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The work pattern, parent team and manager asked for (only the keys given), checked."""
+    found: dict[str, Any] = {}
+    if "work_pattern" in data:
+        raw = data.get("work_pattern") or None
+        try:
+            found["work_pattern"] = WorkPattern(raw) if raw else None
+        except ValueError:
+            errors["work_pattern"] = "Choose on site, hybrid or remote (or not recorded)."
+    if "parent_id" in data:
+        parent_id = data.get("parent_id") or None
+        if parent_id is not None:
+            parents = dict(db.session.execute(select(Team.id, Team.parent_id)).all())
+            seen, current = set(), parent_id
+            while current is not None and current not in seen:  # walk up: the team must not be above itself
+                seen.add(current)
+                current = parents.get(current)
+            if parent_id not in parents:
+                errors["parent_id"] = "Choose a team that exists."
+            elif team is not None and team.id in seen:
+                errors["parent_id"] = "A team cannot be part of itself or of one of its own sub-teams."
+        found["parent_id"] = parent_id
+    if "manager_email" in data:
+        email = str(data.get("manager_email") or "").strip().lower()
+        manager = db.session.scalar(select(Employee).where(func.lower(Employee.email) == email)) \
+            if email else None
+        if email and (manager is None or manager.deactivated_at is not None):
+            errors["manager_email"] = f"No one working here has the email {email}."
+        found["manager_id"] = manager.id if manager else None
+    return found
 
 
 def hr_partner_choices() -> list[tuple[int, str]]:
@@ -303,6 +337,7 @@ def save_team(team: Team | None, data: Mapping[str, Any], *, actor_id: int | Non
     partner_id = data.get("hr_partner_id") or None
     if partner_id is not None and partner_id not in {i for i, _ in hr_partner_choices()}:
         errors["hr_partner_id"] = "Choose someone who is an active HR partner."
+    structure = _team_structure(team, data, errors)
     if errors:
         raise PeopleValidationError(errors)
     before = _team_snapshot(team) if team is not None else None
@@ -310,6 +345,8 @@ def save_team(team: Team | None, data: Mapping[str, Any], *, actor_id: int | Non
         team = Team()
         db.session.add(team)
     team.name, team.description, team.hr_partner_id = name, description, partner_id
+    for key, value in structure.items():
+        setattr(team, key, value)
     db.session.flush()
     after = _team_snapshot(team)
     if before is None:

@@ -14,6 +14,7 @@ from touchpoints.people.forms import TeamForm
 from touchpoints.people.models import Employee, Team
 from touchpoints.people.services import PeopleValidationError, hr_partner_choices, save_team
 from touchpoints.people.views import bp
+from touchpoints.rituals.views import team_ritual_counts
 
 
 @bp.get("/teams")
@@ -27,9 +28,10 @@ def teams():
     rows = db.session.execute(
         select(Team, func.coalesce(headcount.c.people, 0))
         .outerjoin(headcount, headcount.c.team_id == Team.id)
-        .options(joinedload(Team.hr_partner)).order_by(Team.name)
+        .options(joinedload(Team.hr_partner), joinedload(Team.manager), joinedload(Team.parent))
+        .order_by(Team.name)
     ).all()
-    return render_template("people/teams.html", rows=rows)
+    return render_template("people/teams.html", rows=rows, rituals=team_ritual_counts())
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
@@ -47,15 +49,23 @@ def edit_team(team_id: int):
 
 
 def _team_form(team: Team | None):
-    form = TeamForm(obj=team, hr_partners=hr_partner_choices())
+    parents = [(i, n) for i, n in db.session.execute(select(Team.id, Team.name).order_by(Team.name))
+               if team is None or i != team.id]
+    form = TeamForm(obj=team, hr_partners=hr_partner_choices(), parents=parents)
     if request.method == "GET" and team is not None:
         form.hr_partner_id.data = str(team.hr_partner_id or "")
+        form.work_pattern.data = team.work_pattern.value if team.work_pattern else ""
+        form.parent_id.data = str(team.parent_id or "")
+        form.manager_email.data = team.manager.email if team.manager else ""
     if form.validate_on_submit():
-        partner = form.hr_partner_id.data
+        partner, parent = form.hr_partner_id.data, form.parent_id.data
         try:
             saved = save_team(team, {
                 "name": form.name.data, "description": form.description.data,
                 "hr_partner_id": int(partner) if (partner or "").isdigit() else None,
+                "work_pattern": form.work_pattern.data or None,
+                "parent_id": int(parent) if (parent or "").isdigit() else None,
+                "manager_email": form.manager_email.data or "",
             }, actor_id=current_user.id)
             replanned = set_one_on_one_cadence(saved, form.one_on_one_cadence_days.data,
                                                actor_id=current_user.id)

@@ -433,3 +433,25 @@ def test_nothing_about_the_answer_is_logged_audited_or_queued(dialog, client, ca
         assert COMMENT not in json.dumps(nudge.payload) and COMMENT not in (nudge.last_error or "")
     for entry in db.session.scalars(select(AuditEntry)):
         assert COMMENT not in json.dumps([entry.summary, entry.before, entry.after])
+
+
+def test_answering_from_the_reminder_also_clears_the_invitation(invited, client, fake_slack):
+    round_ = invited["round"]
+    round_.remind_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert services.send_due_reminders() == len(invited["others"]) + 1
+    queue_survey_nudges(now=utcnow() + timedelta(seconds=1))
+    deliver(now=utcnow() + timedelta(seconds=1))
+    refs = db.session.scalars(
+        select(Nudge.external_ref).where(Nudge.external_ref.like("D0ROSA:%")).order_by(Nudge.id)
+    ).all()
+    assert len(refs) == 2  # the invitation, then the reminder
+    [reminder] = [m for m in fake_slack.messages() if m["channel"] == "D0ROSA"][1:]
+    assert reminder["text"].startswith("Connection pulse closes soon and you have not answered yet")
+    assert [b["text"]["text"] for b in _buttons(reminder)] == ["Answer here", "Answer in Touchpoints"]
+    _post(client, _press({**reminder, "ts": refs[1].partition(":")[2]}))
+    _post(client, _submission(_opened_view(fake_slack), _good_picks(round_)))
+    assert _counts(round_.id) == (1, 1)
+    updated = sorted((c.params["channel"], c.params["ts"]) for c in fake_slack.calls_to("chat.update"))
+    assert updated == sorted(tuple(ref.split(":", 1)) for ref in refs)
+    assert all("your answer is in" in c.params["text"] for c in fake_slack.calls_to("chat.update"))

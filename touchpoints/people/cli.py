@@ -18,11 +18,13 @@ def demo_command(if_empty: bool) -> None:
     from touchpoints.people.demo import load_demo_company
     from touchpoints.policies.demo import load_demo_policies
     from touchpoints.programmes.demo import load_demo_programmes
+    from touchpoints.rituals.demo import load_demo_rituals
     from touchpoints.surveys.demo import load_demo_surveys
 
     if load_demo_company(if_empty=if_empty):
         load_demo_journeys()
         load_demo_surveys()
+        load_demo_rituals()  # before the policies, so their compliance history sees the team days
         load_demo_policies()
         load_demo_programmes()
         load_demo_coffee()

@@ -17,8 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from typing import NamedTuple
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -52,8 +54,8 @@ from touchpoints.journeys.models import (
     TouchpointStatus,
 )
 from touchpoints.journeys.outcomes import cancel_touchpoint
-from touchpoints.nudges.models import NudgeKind
-from touchpoints.nudges.services import enqueue_many, preferred_channel
+from touchpoints.nudges.models import Nudge, NudgeKind, NudgeStatus
+from touchpoints.nudges.services import preferred_channel
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 
 # Who may be paired: people at work (not on leave, not gone).
@@ -182,6 +184,15 @@ def save_participation(employee: Employee, *, taking_part: bool, frequency_weeks
 # ---------------------------------------------------------------- rounds
 
 
+class Person(NamedTuple):
+    """What a round needs to know about someone to introduce them (read once, no ORM objects)."""
+
+    full_name: str
+    team_id: int | None
+    timezone: str
+    preferred_channel: object
+
+
 @dataclass
 class RoundPlan:
     """What a round would make (the dry run) or made."""
@@ -192,7 +203,7 @@ class RoundPlan:
     min_overlap: int
     participants: dict[int, Participant]
     pairing: Pairing
-    people: dict[int, tuple[str, int | None, str]] = field(default_factory=dict)  # name, team, tz
+    people: dict[int, Person] = field(default_factory=dict)
     frequency: dict[int, int] = field(default_factory=dict)
 
     def cross_team(self, group: tuple[int, ...]) -> bool:
@@ -211,7 +222,7 @@ class RoundPlan:
 def _due(round_on: date) -> list[tuple]:
     return db.session.execute(
         select(Employee.id, Employee.team_id, Employee.timezone, Employee.work_start, Employee.work_end,
-               Employee.full_name, CoffeeParticipant.frequency_weeks)
+               Employee.full_name, CoffeeParticipant.frequency_weeks, Employee.preferred_channel)
         .join(CoffeeParticipant, CoffeeParticipant.employee_id == Employee.id)
         .where(CoffeeParticipant.active.is_(True),
                or_(CoffeeParticipant.paused_until.is_(None), CoffeeParticipant.paused_until <= round_on),
@@ -253,14 +264,14 @@ def plan_round(round_on: date, *, seed: int | None = None) -> RoundPlan:
     rows = _due(round_on)
     windows: dict[tuple, tuple] = {}
     participants: dict[int, Participant] = {}
-    people: dict[int, tuple[str, int | None, str]] = {}
+    people: dict[int, Person] = {}
     frequency: dict[int, int] = {}
-    for employee_id, team_id, tz, start, end, name, weeks in rows:
+    for employee_id, team_id, tz, start, end, name, weeks, channel in rows:
         key = (tz, start, end)
         if key not in windows:  # most people share a zone and hours: work each window out once
             windows[key] = working_window(round_on, tz, start or dtime(9), end or dtime(17, 30))
         participants[employee_id] = Participant(employee_id, team_id, windows[key])
-        people[employee_id] = (name, team_id, tz)
+        people[employee_id] = Person(name, team_id, tz, channel)
         frequency[employee_id] = weeks
     blocked, earlier = _history(round_on, settings.repeat_window_days)
     pairing = pair_up(list(participants.values()), seed=seed, min_overlap=settings.min_overlap_minutes,
@@ -331,13 +342,9 @@ def run_round(round_on: date, *, seed: int | None = None, actor=None) -> CoffeeR
     return claim
 
 
-def _names_and_teams(ids: list[int]) -> tuple[dict[int, Employee], dict[int, str]]:
-    people = {e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_(ids)))} \
-        if ids else {}
-    team_ids = {e.team_id for e in people.values() if e.team_id}
-    teams = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) \
+def _team_names(team_ids: set[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) \
         if team_ids else {}
-    return people, teams
 
 
 def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme) -> None:
@@ -346,7 +353,7 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
     moments = [_overlap_moments(plan, g) for g in groups]
     if groups:
         match_ids = db.session.scalars(
-            insert(CoffeeMatch).returning(CoffeeMatch.id, sort_by_parameter_order=True),
+            insert(CoffeeMatch.__table__).returning(CoffeeMatch.__table__.c.id, sort_by_parameter_order=True),
             [{"round_id": claim.id, "size": len(g), "cross_team": plan.cross_team(g),
               "overlap_start": start, "overlap_end": end, "created_at": now}
              for g, (start, end) in zip(groups, moments, strict=True)],
@@ -354,7 +361,8 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
     else:
         match_ids = []
     everyone = [p for g in groups for p in g]
-    people, teams = _names_and_teams(everyone)
+    people = plan.people
+    teams = _team_names({people[p].team_id for p in everyone if people[p].team_id})
     # One coffee chat per person, owned by the next person in the group (a ring), so either can log it.
     touchpoint_rows, member_rows, nudge_rows, due_next = [], [], [], []
     for group, (start, end) in zip(groups, moments, strict=True):
@@ -381,10 +389,11 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
                 "next_attempt_at": now, "expires_at": now + timedelta(days=INTRO_VALID_DAYS),
                 "payload": {**intro, "at": now.isoformat(), "link": "/coffee"},
             })
-            due_next.append({"employee_id": pid,
-                             "next_due_on": plan.round_on + timedelta(days=7 * plan.frequency.get(pid, 2))})
+            weeks_after = plan.frequency.get(pid, 2)
+            due_next.append({"pid": pid, "due": plan.round_on + timedelta(days=7 * weeks_after)})
     touchpoint_ids = db.session.scalars(
-        insert(Touchpoint).returning(Touchpoint.id, sort_by_parameter_order=True), touchpoint_rows
+        insert(Touchpoint.__table__).returning(Touchpoint.__table__.c.id, sort_by_parameter_order=True),
+        touchpoint_rows
     ).all() if touchpoint_rows else []
     position = 0
     for group, match_id in zip(groups, match_ids, strict=True):
@@ -394,20 +403,37 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
                                 "touchpoint_id": touchpoint_ids[position]})
             position += 1
     if member_rows:
-        db.session.execute(insert(CoffeeMember), member_rows)
+        db.session.execute(insert(CoffeeMember.__table__), member_rows)
     if plan.pairing.unpaired:
-        db.session.execute(insert(CoffeeUnpaired), [
+        db.session.execute(insert(CoffeeUnpaired.__table__), [
             {"round_id": claim.id, "employee_id": pid, "reason": reason[:300]}
             for pid, reason in sorted(plan.pairing.unpaired.items())])
     if due_next:
-        db.session.execute(update(CoffeeParticipant), due_next)
-    enqueue_many(nudge_rows)
+        table = CoffeeParticipant.__table__
+        db.session.execute(update(table).where(table.c.employee_id == bindparam("pid"))
+                           .values(next_due_on=bindparam("due")), due_next)
+    _enqueue_introductions(nudge_rows)
 
 
-def _introduction(me: Employee, others: list[Employee], teams: dict[int, str], start: datetime | None,
+def _enqueue_introductions(rows: list[dict]) -> None:
+    """Introductions into the outbox as one executemany (the outbox's own multi-row insert compiles per
+    chunk, seconds at 10,000 rows); the dedup key still makes each exist once."""
+    if not rows:
+        return
+    now = utcnow()
+    table = Nudge.__table__
+    dialect = db.session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table) \
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    db.session.execute(statement, [
+        {"status": NudgeStatus.PENDING, "attempts": 0, "last_error": "", "bundled": False, "created_at": now,
+         "updated_at": now, "team_id": None, "touchpoint_id": None, **row} for row in rows])
+
+
+def _introduction(me: Person, others: list[Person], teams: dict[int, str], start: datetime | None,
                   end: datetime | None, due_at: datetime) -> dict[str, str]:
     """What the introduction says: who, which team, the shared hours in one's own zone, a light idea."""
-    def who(person: Employee) -> str:
+    def who(person: Person) -> str:
         team = teams.get(person.team_id or -1)
         return f"{person.full_name}" + (f" ({team})" if team else "")
 

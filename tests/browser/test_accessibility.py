@@ -67,12 +67,14 @@ def demo_company(live_app) -> None:
     from touchpoints.people.models import ImportBatch
     from touchpoints.policies.demo import load_demo_policies
     from touchpoints.policies.services import any_policies
+    from touchpoints.rituals.demo import load_demo_rituals
     from touchpoints.surveys.demo import load_demo_surveys
 
     with live_app.app_context():
         if active_journey("development") is None:
             load_demo_journeys()
         load_demo_surveys()  # leaves existing surveys as they are
+        load_demo_rituals()  # team rituals with past occurrences logged (once): the /rituals pages
         if not any_policies():
             load_demo_policies()
         load_demo_coffee()  # leaves existing coffee pairing as it is; fills /coffee, /connections and rounds

@@ -66,7 +66,7 @@ def run(ctx: Context) -> list[Result]:
     from touchpoints.coffee.pairing import pair_up
     from touchpoints.extensions import db
 
-    company = ctx.company(LARGE_SIZE + LARGE_SIZE // 10, fresh="coffee")
+    company = ctx.company(LARGE_SIZE + LARGE_SIZE // 5, fresh="coffee")  # 10,000 of them at work
     app = company.app()
     opted = _opt_in(app, ctx)
     timings, cpu, pairing_only = [], [], []

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -301,6 +302,7 @@ def _overlap_moments(plan: RoundPlan, group: tuple[int, ...]) -> tuple[datetime 
     return base + timedelta(minutes=stretch[0]), base + timedelta(minutes=stretch[1])
 
 
+@lru_cache(maxsize=4096)  # a round has a few windows and zones, and ten thousand people
 def local_window(start: datetime | None, end: datetime | None, timezone: str) -> str:
     """'14:00 to 17:30 (London time)' in someone's own zone; empty when there is no shared window."""
     if start is None or end is None:
@@ -439,14 +441,20 @@ def _introduction(me: Person, others: list[Person], teams: dict[int, str], start
 
     names = " and ".join(who(o) for o in others)
     shared = local_window(start, end, me.timezone)
-    by = to_local(due_at, me.timezone)
+    by = _local_day(due_at, me.timezone)
     idea = ("Twenty minutes over video with a coffee is plenty: ask what they are working on, or what "
             "they did last weekend.")
     detail = (f"You are paired with {names} for a coffee chat. "
               + (f"Your working hours overlap {shared}. " if shared else "")
-              + f"{idea} Any time before {by:%a} {by.day} {by:%b} suits; if it does not work out this "
+              + f"{idea} Any time before {by} suits; if it does not work out this "
                 "time, skip it — no one is counting.")
     return {"headline": f"Coffee pairing: meet {names}", "detail": detail}
+
+
+@lru_cache(maxsize=4096)
+def _local_day(moment: datetime, timezone: str) -> str:
+    local = to_local(moment, timezone)
+    return f"{local:%a} {local.day} {local:%b}"
 
 
 def run_due_round(now: datetime | None = None) -> dict[str, int]:

@@ -67,6 +67,8 @@ def demo_company(live_app) -> None:
     from touchpoints.people.models import ImportBatch
     from touchpoints.policies.demo import load_demo_policies
     from touchpoints.policies.services import any_policies
+    from touchpoints.programmes.demo import load_demo_programmes
+    from touchpoints.programmes.models import ProgrammeMatch
     from touchpoints.rituals.demo import load_demo_rituals
     from touchpoints.surveys.demo import load_demo_surveys
 
@@ -77,6 +79,8 @@ def demo_company(live_app) -> None:
         load_demo_rituals()  # team rituals with past occurrences logged (once): the /rituals pages
         if not any_policies():
             load_demo_policies()
+        if not db.session.scalar(select(ProgrammeMatch.id).limit(1)):  # the programme pages, with pairs
+            load_demo_programmes()
         load_demo_coffee()  # leaves existing coffee pairing as it is; fills /coffee, /connections and rounds
         # What HR pages list once HR has used them: an API token, an uploaded file waiting for review.
         hr_email = dict(DEMO_LOGINS)["HR partner"]

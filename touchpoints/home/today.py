@@ -43,6 +43,7 @@ from touchpoints.people.models import Employee, LifecycleStatus
 from touchpoints.policies.compliance import COMPANY, TrendPoint, week_start
 from touchpoints.policies.models import ComplianceSnapshot, Policy
 from touchpoints.privacy.erasure import departed_query
+from touchpoints.rituals.services import team_rituals_ahead
 from touchpoints.surveys.engagement import RECENT_ONE_ON_ONE_DAYS, WINDOW_DAYS, TeamTouch
 from touchpoints.surveys.models import RoundStatus, Survey, SurveyParticipation, SurveyRound
 from touchpoints.surveys.services import WORKING_STATUSES, OpenInvitation, answered_rounds, open_invitations
@@ -499,6 +500,8 @@ class EmployeeToday:
     overdue_for_me: list[Touchpoint]
     invitations: list[OpenInvitation]
     answered: list[tuple[SurveyRound, Survey, date]]
+    # The next team rituals (team days, town halls) for the person's team and the company.
+    rituals: list = field(default_factory=list)
 
 
 def employee_today(user, *, now: datetime | None = None, limit: int = 5) -> EmployeeToday:
@@ -531,4 +534,4 @@ def employee_today(user, *, now: datetime | None = None, limit: int = 5) -> Empl
                Touchpoint.owner_role == OwnerRole.EMPLOYEE)
         .order_by(Touchpoint.due_at, Touchpoint.id).limit(limit)))
     return EmployeeToday(me, now, upcoming, to_confirm, overdue, open_invitations(me.id, now),
-                         answered_rounds(me.id, limit=1))
+                         answered_rounds(me.id, limit=1), team_rituals_ahead(me, now=now))

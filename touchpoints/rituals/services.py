@@ -619,6 +619,20 @@ def upcoming_occurrences(query: Select, *, now: datetime | None = None, limit: i
     return list(db.session.scalars(statement))
 
 
+def team_rituals_ahead(employee: Employee, *, now: datetime | None = None, limit: int = 3,
+                       days: int = 45) -> list[RitualOccurrence]:
+    """The next occurrences of the rituals for a person's team and the company's (two queries)."""
+    now = now or utcnow()
+    tree = TeamTree.load()
+    conditions = [Ritual.audience == Audience.EVERYONE]
+    if employee.team_id is not None:
+        conditions += [Ritual.team_id == employee.team_id,
+                       and_(Ritual.audience == Audience.TEAM_AND_SUBTEAMS,
+                            Ritual.team_id.in_(tree.ancestors(employee.team_id)))]
+    return upcoming_occurrences(select(Ritual).where(or_(*conditions)), now=now, limit=limit,
+                                until=now + timedelta(days=days))
+
+
 def occurrences_of(ritual: Ritual, *, now: datetime | None = None, past: int = 12,
                    ahead: int = 12) -> tuple[list[RitualOccurrence], list[RitualOccurrence], dict[int, dict]]:
     """A ritual's recent past and coming occurrences, with attendance counts per occurrence (3 queries)."""

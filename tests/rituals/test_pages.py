@@ -1,0 +1,47 @@
+"""What people see of team rituals: the employee's home and list show their team's coming rituals
+(and company-wide ones), never another team's; reminders reach the organiser once."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from tests.factories import make_hr
+from tests.rituals.helpers import plan, team_with_manager
+from touchpoints.extensions import db
+from touchpoints.nudges.models import Nudge, NudgeKind
+from touchpoints.rituals.models import Audience, RitualOccurrence
+from touchpoints.rituals.services import remind_organisers
+
+
+def test_the_employee_sees_their_teams_rituals_at_home_and_in_the_list(app, client, login):
+    team, manager, people = team_with_manager("Home team")
+    other, other_lead, _ = team_with_manager("Other team")
+    soon = date.today() + timedelta(days=3)
+    plan(manager, team, title="Home team day", starts_on=soon, today=date.today())
+    plan(other_lead, other, title="Other team day", starts_on=soon, today=date.today())
+    plan(make_hr(), None, title="All-hands", kind="town_hall", audience=Audience.EVERYONE, starts_on=soon,
+         today=date.today())
+    login(people[0])
+    home = client.get("/?view=me").get_data(as_text=True)
+    assert 'id="rituals-heading"' in home
+    assert "Home team day" in home and "All-hands" in home and "Other team day" not in home
+    listing = client.get("/rituals").get_data(as_text=True)
+    assert "Home team day" in listing and "Other team day" not in listing
+    assert "Plan a ritual" not in listing  # members do not plan rituals
+
+
+def test_the_organiser_is_reminded_a_day_before_once(app):
+    team, manager, _ = team_with_manager("Reminded")
+    ritual = plan(manager, team, title="Team day", rrule="FREQ=WEEKLY",
+                  starts_on=date.today() + timedelta(days=1), today=date.today())
+    first = db.session.scalar(select(RitualOccurrence).where(RitualOccurrence.ritual_id == ritual.id)
+                              .order_by(RitualOccurrence.due_at))
+    now = first.due_at - timedelta(hours=20)
+    assert remind_organisers(now)["queued"] == 1
+    assert remind_organisers(now + timedelta(minutes=15))["queued"] == 0  # the same one is not queued twice
+    (nudge,) = db.session.scalars(select(Nudge).where(Nudge.kind == NudgeKind.RITUAL_REMINDER)).all()
+    assert nudge.recipient_id == manager.id
+    assert nudge.payload["headline"].startswith("Team day is coming up")
+    assert nudge.payload["link"] == f"/rituals/occurrences/{first.id}"
+    assert nudge.expires_at == first.due_at

@@ -291,3 +291,17 @@ def test_my_pairs_shows_partner_team_and_shared_hours_in_my_zone(app):
     assert pair.partners == [("Bo", "Kiwi team")]
     assert pair.overlap == "09:00 to 16:30 (London time)"
     assert pair.cross_team and pair.outcome == "Coming up"
+
+
+def test_the_personal_data_export_holds_ones_coffee_pairing(app):
+    from touchpoints.privacy.export import export_person
+
+    a, b = company(2)
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    data = export_person(a.id)["coffee_pairing"]
+    assert data["taking_part"]["active"] is True and data["taking_part"]["frequency_weeks"] == 1
+    assert data["pairs"][0]["with"] == [b.full_name] and data["pairs"][0]["touchpoint_id"]
+    assert data["left_unpaired"] == []

@@ -68,6 +68,11 @@ COVERED: dict[str, str] = {
     "survey_rounds": "not about a person: who planned a round",
     "survey_connection_alerts": "not about a person: a team's alert and its HR partner",
     "channel_states": "not about a person: who resumed a paused channel",
+    "coffee_participants": "coffee_pairing.taking_part",
+    "coffee_members": "coffee_pairing.pairs",
+    "coffee_unpaired": "coffee_pairing.left_unpaired",
+    "coffee_rounds": "not about a person: who ran a pairing round by hand",
+    "coffee_programmes": "not about a person: who changed the coffee pairing settings",
 }
 
 
@@ -199,6 +204,7 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
         .where(SurveyInvitation.employee_id == employee_id)
         .order_by(SurveyRound.opens_at, SurveyRound.id)).all()
     profile = db.session.get(DeliveryProfile, employee_id)
+    coffee = _coffee(employee_id)
 
     data = {
         "format": FORMAT,
@@ -247,5 +253,39 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
              "closes_at": round_.closes_at, "invited_at": invitation.invited_at,
              "reminded_at": invitation.reminded_at, "answered_on": answered_on}
             for invitation, round_, title, answered_on in invitations],
+        "coffee_pairing": coffee,
     }
     return plain(data)
+
+
+def _coffee(employee_id: int) -> dict[str, Any]:
+    """One's coffee pairing: the opt-in, every pair or group (with whom), and rounds that left one out."""
+    from touchpoints.coffee.models import CoffeeMember, CoffeeParticipant, CoffeeRound, CoffeeUnpaired
+
+    participant = db.session.get(CoffeeParticipant, employee_id)
+    mine = select(CoffeeMember.match_id).where(CoffeeMember.employee_id == employee_id)
+    rows = db.session.execute(
+        select(CoffeeMember.match_id, CoffeeRound.round_on, CoffeeMember.employee_id, Employee.full_name,
+               CoffeeMember.touchpoint_id)
+        .join(CoffeeRound, CoffeeRound.id == CoffeeMember.round_id)
+        .join(Employee, Employee.id == CoffeeMember.employee_id)
+        .where(CoffeeMember.match_id.in_(mine)).order_by(CoffeeRound.round_on, CoffeeMember.id)).all()
+    pairs: dict[int, dict[str, Any]] = {}
+    for match_id, round_on, member_id, name, touchpoint_id in rows:
+        pair = pairs.setdefault(match_id, {"round_on": round_on, "with": [], "touchpoint_id": None})
+        if member_id == employee_id:
+            pair["touchpoint_id"] = touchpoint_id
+        else:
+            pair["with"].append(name)
+    unpaired = db.session.execute(
+        select(CoffeeRound.round_on, CoffeeUnpaired.reason)
+        .join(CoffeeRound, CoffeeRound.id == CoffeeUnpaired.round_id)
+        .where(CoffeeUnpaired.employee_id == employee_id).order_by(CoffeeRound.round_on)).all()
+    return {
+        "taking_part": None if participant is None else {
+            "active": participant.active, "frequency_weeks": participant.frequency_weeks,
+            "paused_until": participant.paused_until, "joined_at": participant.joined_at,
+            "left_at": participant.left_at},
+        "pairs": list(pairs.values()),
+        "left_unpaired": [{"round_on": on, "reason": reason} for on, reason in unpaired],
+    }

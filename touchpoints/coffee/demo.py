@@ -1,4 +1,4 @@
-"""Demo coffee pairing: about half the company opted in, six weekly rounds of history, most chats held.
+"""Demo coffee pairing: about half the company opted in, five weekly rounds of history, most chats held.
 
 Rounds run through the real service (so pairing rules, touchpoints and introductions are the real
 ones); the past introductions are marked as delivered in the app, so `make run` sends no backlog.
@@ -19,7 +19,7 @@ from touchpoints.journeys.models import Confirmation, Mode, Touchpoint, Touchpoi
 from touchpoints.nudges.models import DeliveryChannel, Nudge, NudgeKind, NudgeStatus
 from touchpoints.people.models import Employee
 
-PAST_ROUNDS = 6
+PAST_ROUNDS = 5  # with a fortnightly rhythm, the demo employee is paired in the latest round
 SHARE_TAKING_PART = 0.55
 ALWAYS_IN = ("emma.schmidt@northwind.example",)
 

@@ -131,18 +131,20 @@ def test_hr_previews_then_runs_a_round_once(client, login):
     day = TODAY.isoformat()
     preview = client.post(
         "/coffee/programme",
-        data={"run-round_on": day, "run-seed": "42", "run-dry_run": "y", "run-submit": "1"},
+        data={"run-round_on": day, "run-seed": "42", "run-submit": "preview"},
     )
     page = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "nothing written" in page and "seed 42" in page
+    assert preview.status_code == 200 and "nothing written" in page and "Run this round (seed 42)" in page
     assert db.session.scalar(select(func.count()).select_from(CoffeeRound)) == 0
     response = client.post(
-        "/coffee/programme", data={"run-round_on": day, "run-seed": "42", "run-submit": "1"}
+        "/coffee/programme", data={"run-round_on": day, "run-seed": "42", "run-submit": "run"}
     )
     assert response.status_code == 302
     made = db.session.scalar(select(CoffeeRound))
     assert (made.seed, made.pairs, made.trios) == (42, 1, 1)
-    again = client.post("/coffee/programme", data={"run-round_on": day, "run-seed": "42", "run-submit": "1"})
+    again = client.post(
+        "/coffee/programme", data={"run-round_on": day, "run-seed": "42", "run-submit": "run"}
+    )
     assert "already ran" in again.get_data(as_text=True)
     listing = client.get("/coffee/programme").get_data(as_text=True)
     assert f"/coffee/rounds/{made.id}" in listing

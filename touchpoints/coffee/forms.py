@@ -57,4 +57,3 @@ class RunRoundForm(FlaskForm):
     round_on = DateField("Round date", validators=[InputRequired(message="Give the round's date.")])
     seed = IntegerField("Seed (optional)", validators=[Optional(), NumberRange(0, 2**31 - 1,
                                                        message="Give a whole number from 0 to 2147483647.")])
-    dry_run = BooleanField("Preview only (write nothing)", default=True)

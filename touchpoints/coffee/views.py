@@ -121,7 +121,7 @@ def programme():
         elif services.round_for(round_on) is not None:
             run_form.round_on.errors = [*run_form.round_on.errors,
                                         f"A round for {round_on:%-d %b %Y} already ran; each date runs once."]
-        elif run_form.dry_run.data:
+        elif request.form.get("run-submit") != "run":
             preview = services.plan_round(round_on, seed=run_form.seed.data)
             db.session.rollback()
         else:

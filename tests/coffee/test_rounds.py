@@ -305,3 +305,25 @@ def test_the_personal_data_export_holds_ones_coffee_pairing(app):
     assert data["taking_part"]["active"] is True and data["taking_part"]["frequency_weeks"] == 1
     assert data["pairs"][0]["with"] == [b.full_name] and data["pairs"][0]["touchpoint_id"]
     assert data["left_unpaired"] == []
+
+
+def test_the_introduction_is_delivered_by_the_outbox_and_listed_in_the_app(app, client, login):
+    from touchpoints.nudges.models import NudgeStatus
+    from touchpoints.nudges.services import deliver
+
+    a, b = company(2)
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    # The next working morning in London: inside working hours, before the introduction goes stale.
+    moment = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    while moment.weekday() >= 5:
+        moment += timedelta(days=1)
+    deliver(now=moment)
+    db.session.expire_all()
+    nudge = db.session.scalar(select(Nudge).where(Nudge.recipient_id == a.id))
+    assert nudge.status is NudgeStatus.SENT and nudge.channel.value == "in_app"
+    login(a)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"Coffee pairing: meet {b.full_name}" in page

@@ -11,7 +11,13 @@ from tests.querycount import count_queries
 from tests.rituals.helpers import plan, team_with_manager
 from touchpoints.extensions import db
 from touchpoints.journeys.models import Mode
-from touchpoints.rituals.models import OccurrenceStatus, Presence, RitualAttendance, RitualOccurrence
+from touchpoints.rituals.models import (
+    Audience,
+    OccurrenceStatus,
+    Presence,
+    RitualAttendance,
+    RitualOccurrence,
+)
 
 
 def _past_occurrence(manager, team) -> RitualOccurrence:
@@ -131,3 +137,26 @@ def test_hr_calls_an_occurrence_off_and_the_series_goes_on(app, client, login):
     assert db.session.get(RitualOccurrence, first.id).status is OccurrenceStatus.CANCELLED
     assert db.session.get(RitualOccurrence, second.id).status is OccurrenceStatus.PLANNED
     assert "Office closed for works" in client.get(f"/rituals/{ritual.id}").get_data(as_text=True)
+
+
+def test_a_company_wide_town_hall_lists_only_those_who_marked_themselves(app, client, login):
+    hr = make_hr()
+    _, manager, people = team_with_manager("Everyone here", members=5)
+    today = date.today()
+    ritual = plan(hr, None, title="All-hands", kind="town_hall", audience=Audience.EVERYONE,
+                  rrule="FREQ=WEEKLY", starts_on=today - timedelta(days=14), today=today - timedelta(days=14))
+    occurrence = db.session.scalar(select(RitualOccurrence).where(
+        RitualOccurrence.ritual_id == ritual.id, RitualOccurrence.due_at < func.now())
+        .order_by(RitualOccurrence.due_at.desc()))
+    login(people[0])
+    client.post(f"/rituals/occurrences/{occurrence.id}/mine", data={"presence": "remote"})
+    client.post("/logout")
+    login(hr)
+    page = client.get(f"/rituals/occurrences/{occurrence.id}").get_data(as_text=True)
+    assert "people mark their own attendance" in page
+    assert people[0].full_name in page and people[1].full_name not in page
+    response = client.post(f"/rituals/occurrences/{occurrence.id}",
+                           data={"actual_mode": "in_person", f"presence-{people[0].id}": "in_person"})
+    assert response.status_code == 302
+    assert _marks(occurrence.id) == {people[0].id: Presence.IN_PERSON}
+    assert manager.id not in _marks(occurrence.id)

@@ -17,6 +17,7 @@ from touchpoints.api.helpers import ApiProblem, hhmm, iso, not_found, paginated,
 from touchpoints.api.views import bp
 from touchpoints.extensions import db
 from touchpoints.journeys.models import Mode
+from touchpoints.people.models import Employee
 from touchpoints.rituals import services
 from touchpoints.rituals.models import (
     RITUAL_KINDS,
@@ -184,7 +185,13 @@ def log_attendance(occurrence_id: int):
         unknown["attendance"] = "Send a list of {\"employee_id\": 12, \"presence\": \"in_person\"}."
     if unknown:
         raise ApiProblem(422, "Some fields are not valid.", unknown)
-    member_ids = {m.id for m in db.session.scalars(services.members_query(occurrence.ritual, viewer.tree))}
+    if occurrence.ritual.audience is Audience.EVERYONE:  # company-wide: people mark themselves
+        member_ids = set(db.session.scalars(
+            select(Employee.id).where(Employee.id.in_([r["employee_id"] for r in rows]),
+                                      Employee.deactivated_at.is_(None))))
+    else:
+        member_ids = set(db.session.scalars(
+            services.members_query(occurrence.ritual, viewer.tree).with_only_columns(Employee.id)))
     try:
         services.log_occurrence(occurrence, actual_mode=data.get("actual_mode"),
                                 location=str(data.get("location") or ""), note=str(data.get("note") or ""),

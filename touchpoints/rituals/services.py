@@ -47,6 +47,7 @@ MEMBER_STATUSES = (LifecycleStatus.ONBOARDING, LifecycleStatus.ACTIVE, Lifecycle
                    LifecycleStatus.OFFBOARDING)
 MAX_DURATION = 7 * 24 * 60  # a retreat may last a week
 REMINDER_LEAD = timedelta(hours=24)
+LOG_AHEAD = timedelta(hours=12)  # a meeting later today can be logged once it is over
 WHOLE_DAY = (time(0, 0), time(23, 59))  # rituals keep their time: no clamping to working hours
 
 
@@ -424,6 +425,10 @@ class AttendanceSheet:
     marks: dict[int, RitualAttendance]
 
     @property
+    def company_wide(self) -> bool:
+        return self.occurrence.ritual.audience is Audience.EVERYONE
+
+    @property
     def counts(self) -> dict[Presence, int]:
         found = {p: 0 for p in Presence}
         for mark in self.marks.values():
@@ -444,8 +449,13 @@ def load_occurrence(occurrence_id: int) -> RitualOccurrence | None:
 
 
 def attendance_sheet(occurrence: RitualOccurrence, tree: TeamTree) -> AttendanceSheet:
-    """The members and marks of an occurrence; people marked who have since left stay listed."""
-    members = list(db.session.scalars(members_query(occurrence.ritual, tree)))
+    """The members and marks of an occurrence; people marked who have since left stay listed.
+
+    A company-wide ritual lists only the people who marked themselves: a town hall's audience is
+    the whole company, too many rows for one form, so people say for themselves whether they came.
+    """
+    company_wide = occurrence.ritual.audience is Audience.EVERYONE
+    members = [] if company_wide else list(db.session.scalars(members_query(occurrence.ritual, tree)))
     marks = {m.employee_id: m for m in db.session.scalars(
         select(RitualAttendance).where(RitualAttendance.occurrence_id == occurrence.id))}
     missing = set(marks) - {m.id for m in members}
@@ -453,6 +463,11 @@ def attendance_sheet(occurrence: RitualOccurrence, tree: TeamTree) -> Attendance
         members += list(db.session.scalars(select(Employee).where(Employee.id.in_(missing))
                                            .order_by(Employee.full_name)))
     return AttendanceSheet(occurrence, members, marks)
+
+
+def can_log_yet(occurrence: RitualOccurrence, now: datetime | None = None) -> bool:
+    """An occurrence is logged once it has happened (or is happening today)."""
+    return occurrence.due_at <= (now or utcnow()) + LOG_AHEAD
 
 
 def log_occurrence(occurrence: RitualOccurrence, *, actual_mode: str | Mode | None, location: str = "",
@@ -473,7 +488,7 @@ def log_occurrence(occurrence: RitualOccurrence, *, actual_mode: str | Mode | No
     except ValueError:
         errors["actual_mode"] = "Say how it happened: in person, video call, phone …"
         mode = None
-    if occurrence.due_at > now + timedelta(hours=12):
+    if not can_log_yet(occurrence, now):
         errors["status"] = "This occurrence is still ahead: log it once it has happened."
     location = (location or "").strip()
     if len(location) > 200:
@@ -523,7 +538,7 @@ def mark_own_attendance(occurrence: RitualOccurrence, *, employee_id: int, prese
         value = Presence(str(presence.value if isinstance(presence, Presence) else presence))
     except ValueError:
         raise RitualValidationError({"presence": "Choose in person, remote or absent."}) from None
-    if value is not Presence.ABSENT and occurrence.due_at > now + timedelta(hours=12):
+    if value is not Presence.ABSENT and not can_log_yet(occurrence, now):
         raise RitualValidationError({"presence": "You can say you were there once it has started."})
     mark = db.session.get(RitualAttendance, (occurrence.id, employee_id))
     if mark is None:

@@ -176,6 +176,7 @@ def occurrence(occurrence_id: int):
         mine = db.session.get(RitualAttendance, (found.id, current_user.employee_id))
     status = 400 if (errors or form.errors) else 200
     return render_template("rituals/occurrence.html", occurrence=found, ritual=found.ritual, sheet=sheet,
+                           log_open=services.can_log_yet(found),
                            form=form, chosen=chosen, errors=errors, mine=mine,
                            member=viewer.is_member(found.ritual), mark_form=MarkForm(),
                            cancel_form=CancelForm(), can_manage=manage, tz=_viewer_zone(),

@@ -32,3 +32,38 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The people list's team field: names of matching teams (only those the person may see), fetched
+// as the user types; Enter or the Filter button applies it. Without JavaScript the field is plain
+// text and the server matches the name typed.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-team-lookup][list]").forEach((input) => {
+    const list = document.getElementById(input.getAttribute("list"));
+    if (!list) return;
+    const fixed = Array.from(list.options).map((option) => option.cloneNode(true));
+    let timer = null;
+    let lastQuery = "";
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const query = input.value.trim();
+        if (query.length < 1 || query === lastQuery) return;
+        lastQuery = query;
+        const url = new URL(input.dataset.teamLookup, window.location.origin);
+        url.searchParams.set("q", query);
+        try {
+          const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+          if (!response.ok) return;
+          const body = await response.json();
+          list.replaceChildren(...body.teams.map((name) => {
+            const option = document.createElement("option");
+            option.value = name;
+            return option;
+          }), ...fixed.map((option) => option.cloneNode(true)));
+        } catch (error) {
+          // Suggestions are a convenience; typing the name and pressing Enter still filters.
+        }
+      }, 150);
+    });
+  });
+});

@@ -56,9 +56,63 @@ def test_team_filter_shows_only_that_team_and_no_team_shows_the_unassigned(clien
     login(hr)
     page = client.get(f"/people/?team={design.id}").get_data(as_text=True)
     assert "Dee Designer" in page and "Sam Seller" not in page and "Nora Noteam" not in page
-    assert f'<option value="{design.id}" selected>Design</option>' in page
     page = client.get("/people/?team=none").get_data(as_text=True)
     assert "Nora Noteam" in page and "Dee Designer" not in page
+
+
+def test_team_field_matches_a_typed_name_exactly_first_then_in_part(client, login):
+    sales, sales_ops, design = make_team("Sales"), make_team("Sales Operations"), make_team("Design")
+    make_employee("Sam Seller", team=sales)
+    make_employee("Olga Operator", team=sales_ops)
+    make_employee("Dee Designer", team=design)
+    make_employee("Nora Noteam")
+    login(make_hr())
+
+    page = client.get("/people/?team=SALES").get_data(as_text=True)
+    assert "Sam Seller" in page and "Olga Operator" not in page and "Dee Designer" not in page
+    assert 'name="team" value="SALES"' in page  # what was typed stays in the field
+    page = client.get("/people/?team=ale").get_data(as_text=True)
+    assert "Sam Seller" in page and "Olga Operator" in page and "Dee Designer" not in page
+    page = client.get("/people/?team=No+team").get_data(as_text=True)
+    assert "Nora Noteam" in page and "Sam Seller" not in page
+    page = client.get("/people/?team=100%25").get_data(as_text=True)  # a wildcard is just a character
+    assert "No one matches" in page
+
+
+def test_the_list_no_longer_lists_every_team(client, login):
+    teams = [make_team(f"Squad {n:02}") for n in range(30)]
+    make_employee("Only Person", team=teams[0])
+    login(make_hr())
+    page = client.get("/people/").get_data(as_text=True)
+    assert "Squad 00" in page  # the listed person's team
+    assert "Squad 29" not in page and '<select class="input" id="team"' not in page
+    assert 'list="team-suggestions"' in page and 'data-team-lookup="/people/teams/lookup"' in page
+
+
+def test_team_suggestions_start_with_the_typed_text_and_are_capped(client, login):
+    for n in range(25):
+        make_team(f"Platform {n:02}")
+    make_team("Data Platform")
+    make_team("Design")
+    login(make_hr())
+    teams = client.get("/people/teams/lookup?q=platf").get_json()["teams"]
+    assert len(teams) == 20 and teams[0] == "Platform 00" and "Design" not in teams
+    teams = client.get("/people/teams/lookup?q=data").get_json()["teams"]
+    assert teams == ["Data Platform"]
+    assert client.get("/people/teams/lookup?q=").get_json()["teams"] == []
+
+
+def test_a_manager_is_suggested_only_the_teams_of_their_reports(client, login):
+    mine, theirs = make_team("Mobile Apps"), make_team("Mobile Payments")
+    boss = make_manager("Mia Manager")
+    lead = make_manager("Lee Lead", manager=boss)
+    make_employee("Deep Report", manager=lead, team=mine)
+    make_employee("Stranger", team=theirs)
+    login(boss)
+    assert client.get("/people/teams/lookup?q=mobile").get_json()["teams"] == ["Mobile Apps"]
+    client.post("/logout")
+    login(make_employee("Plain Person"))
+    assert client.get("/people/teams/lookup?q=mobile").status_code == 403
 
 
 def test_search_and_stage_filters(client, login):
@@ -98,9 +152,35 @@ def test_people_list_queries_do_not_grow_with_the_company(client, login, viewer)
     people = [make_employee(f"Person {n:03}", manager=boss, team=team) for n in range(10)]
     login(boss)
     small = _list_queries(client)
+    make_team("Another Team")
     for n in range(10, 100):
         people.append(make_employee(f"Person {n:03}", manager=people[n % 10], team=team))
     large = _list_queries(client)
     assert small == large
     assert large <= 10
     db.session.expire_all()
+
+
+def test_hr_finds_a_departed_persons_export_and_erasure_on_their_record(client, login):
+    from touchpoints.privacy.erasure import pseudonymous_email
+
+    gone = make_employee("Gone Person", status=LifecycleStatus.ALUMNI)
+    here = make_employee("Here Person")
+    erased = make_employee("Erased Person", status=LifecycleStatus.ALUMNI)
+    erased.email = pseudonymous_email(erased.id)
+    db.session.flush()
+    login(make_hr())
+    page = client.get(f"/people/{gone.id}").get_data(as_text=True)
+    assert f'href="/privacy/people/{gone.id}/export.json"' in page
+    assert f'href="/privacy/people/{gone.id}/erase"' in page
+    for person in (here, erased):
+        page = client.get(f"/people/{person.id}").get_data(as_text=True)
+        assert "/erase" not in page and "export.json" not in page
+
+
+def test_a_manager_is_not_offered_a_departed_reports_erasure(client, login):
+    boss = make_manager("Mia Manager")
+    gone = make_employee("Gone Report", manager=boss, status=LifecycleStatus.ALUMNI)
+    login(boss)
+    page = client.get(f"/people/{gone.id}").get_data(as_text=True)
+    assert "Gone Report" in page and "/erase" not in page and "export.json" not in page

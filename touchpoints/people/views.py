@@ -38,10 +38,11 @@ from touchpoints.people.services import (
     reactivate_employee,
     update_employee,
 )
+from touchpoints.people.team_search import NO_TEAM_LABEL, suggest_teams, team_condition
+from touchpoints.privacy.erasure import is_erased
 from touchpoints.programmes.services import person_support
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-NO_TEAM = "none"
 LOOKUP_LIMIT = 20
 ORG_CHART_DEPTH = 4  # levels shown below the top; deeper parts open on their own page
 
@@ -51,8 +52,6 @@ ORG_CHART_DEPTH = 4  # levels shown below the top; deeper parts open on their ow
 def index():
     """Everyone (HR) or one's reports (managers): searchable, filterable, paginated."""
     form = PeopleFilterForm(request.args)
-    teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    team_options = [("", "All teams"), *((str(id_), name) for id_, name in teams), (NO_TEAM, "No team")]
     form.status.choices = choices([("", "All stages"), *((s.value, s.label) for s in LifecycleStatus)])
 
     query = visible_employees(current_user).options(
@@ -62,17 +61,16 @@ def index():
         like = f"%{form.q.data.strip().lower()}%"
         query = query.where(or_(func.lower(Employee.full_name).like(like),
                                 func.lower(Employee.email).like(like)))
-    if form.team.data == NO_TEAM:
-        query = query.where(Employee.team_id.is_(None))
-    elif form.team.data and form.team.data.isdigit():
-        query = query.where(Employee.team_id == int(form.team.data))
+    in_team = team_condition(form.team.data)
+    if in_team is not None:
+        query = query.where(in_team)
     if form.status.data in {s.value for s in LifecycleStatus}:
         query = query.where(Employee.status == LifecycleStatus(form.status.data))
     if not form.deactivated.data:
         query = query.where(Employee.deactivated_at.is_(None))
     page = db.paginate(query.order_by(Employee.full_name, Employee.id),
                        per_page=current_app.config["PEOPLE_PER_PAGE"], error_out=False)
-    return render_template("people/index.html", page=page, form=form, team_options=team_options)
+    return render_template("people/index.html", page=page, form=form, no_team_label=NO_TEAM_LABEL)
 
 
 def _team_choices() -> list[tuple[int, str]]:
@@ -192,6 +190,13 @@ def lookup():
     return jsonify(people=[{"name": n, "email": e, "title": t} for n, e, t in rows])
 
 
+@bp.get("/teams/lookup")
+@managers
+def team_lookup():
+    """Up to 20 team names containing the text, among the teams the person may see (JSON)."""
+    return jsonify(teams=suggest_teams(current_user, request.args.get("q") or ""))
+
+
 @bp.get("/<int:employee_id>")
 @signed_in
 def detail(employee_id: int):
@@ -210,9 +215,13 @@ def detail(employee_id: int):
     support = person_support(current_user, employee)
     roles = sorted((r for r in login.roles if r is not Role.EMPLOYEE), key=lambda r: r.label) \
         if login else []
+    # A departed person's data can be exported or erased by HR, once (privacy.erasure).
+    departed = (employee.status is LifecycleStatus.ALUMNI or employee.deactivated_at is not None) \
+        and not is_erased(employee)
     # Moments are shown in the reader's own time zone.
     return render_template("people/detail.html", employee=employee, reports=reports, login=login,
-                           roles=roles, tz=ZoneInfo(current_user.employee.timezone), support=support)
+                           roles=roles, tz=ZoneInfo(current_user.employee.timezone), support=support,
+                           departed=departed)
 
 
 @bp.get("/org-chart")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import make_employee, make_hr, make_team
 from touchpoints.auth.models import User
 from touchpoints.coffee import services
-from touchpoints.coffee.models import CoffeeMember, CoffeeRound, CoffeeUnpaired
+from touchpoints.coffee.models import CoffeeMember, CoffeeParticipant, CoffeeRound, CoffeeUnpaired
 from touchpoints.extensions import db
 from touchpoints.journeys.models import OwnerRole, Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.journeys.outcomes import log_touchpoint
@@ -327,3 +327,16 @@ def test_the_introduction_is_delivered_by_the_outbox_and_listed_in_the_app(app, 
     login(a)
     page = client.get("/notifications").get_data(as_text=True)
     assert f"Coffee pairing: meet {b.full_name}" in page
+
+
+def test_a_round_for_an_earlier_date_respects_pairs_made_after_it(app):
+    people = company(2)
+    for person in people:
+        opt_in(person)
+    assert services.run_round(MONDAY + timedelta(days=7), seed=1).pairs == 1
+    db.session.commit()
+    for person in people:  # due again, as if HR ran an earlier date by hand
+        db.session.get(CoffeeParticipant, person.id).next_due_on = None
+    db.session.commit()
+    earlier = services.run_round(MONDAY, seed=1)
+    assert earlier.pairs == 0 and earlier.unpaired == 2

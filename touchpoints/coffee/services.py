@@ -236,10 +236,12 @@ def _due(round_on: date) -> list[tuple]:
 def _history(round_on: date, window_days: int) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """(pairs who met within the repeat window, pairs who met in the window before that)."""
     since = round_on - timedelta(days=2 * window_days)
+    # Rounds after this date count too: HR may run a round for a date before one already run.
+    until = round_on + timedelta(days=window_days)
     rows = db.session.execute(
         select(CoffeeMember.match_id, CoffeeMember.employee_id, CoffeeRound.round_on)
         .join(CoffeeRound, CoffeeRound.id == CoffeeMember.round_id)
-        .where(CoffeeRound.round_on >= since, CoffeeRound.round_on <= round_on)
+        .where(CoffeeRound.round_on >= since, CoffeeRound.round_on < until)
         .order_by(CoffeeMember.match_id, CoffeeMember.employee_id)
     ).all()
     groups: dict[int, list[int]] = defaultdict(list)
@@ -247,7 +249,7 @@ def _history(round_on: date, window_days: int) -> tuple[set[tuple[int, int]], se
     for match_id, employee_id, on in rows:
         groups[match_id].append(employee_id)
         when[match_id] = on
-    recent_since = round_on - timedelta(days=window_days)
+    recent_since = round_on - timedelta(days=window_days)  # within the window on either side
     blocked: set[tuple[int, int]] = set()
     earlier: set[tuple[int, int]] = set()
     for match_id, members in groups.items():

@@ -340,3 +340,25 @@ def test_a_round_for_an_earlier_date_respects_pairs_made_after_it(app):
     db.session.commit()
     earlier = services.run_round(MONDAY, seed=1)
     assert earlier.pairs == 0 and earlier.unpaired == 2
+
+
+def test_hr_counts_who_takes_part_is_paused_or_left(app):
+    a, b, c, d = company(4)
+    for person in (a, b, c, d):
+        opt_in(person)
+    services.save_participation(
+        b,
+        taking_part=True,
+        frequency_weeks=1,
+        paused_until=MONDAY + timedelta(days=5),
+        actor=user_of(b),
+        today=MONDAY,
+    )
+    services.save_participation(c, taking_part=False, actor=user_of(c))
+    db.session.commit()
+    assert services.participation_counts(MONDAY) == {"taking_part": 2, "paused": 1, "left": 1}
+    assert services.participation_counts(MONDAY + timedelta(days=6)) == {
+        "taking_part": 3,
+        "paused": 0,
+        "left": 1,
+    }

@@ -20,7 +20,7 @@ from datetime import time as dtime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -587,10 +587,13 @@ def unpaired_of(round_id: int) -> list[tuple[int, str, str, str]]:
 def participation_counts(today: date | None = None) -> dict[str, int]:
     """How many people take part, are paused, and have left (for HR's page)."""
     today = today or utcnow().date()
-    rows = db.session.execute(select(CoffeeParticipant.active, CoffeeParticipant.paused_until)).all()
-    active = [r for r in rows if r.active]
-    paused = [r for r in active if r.paused_until and r.paused_until > today]
-    return {"taking_part": len(active) - len(paused), "paused": len(paused), "left": len(rows) - len(active)}
+    active = CoffeeParticipant.active.is_(True)
+    paused = active & (CoffeeParticipant.paused_until > today)
+    row = db.session.execute(select(
+        func.coalesce(func.sum(case((active, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((paused, 1), else_=0)), 0),
+        func.count())).one()
+    return {"taking_part": row[0] - row[1], "paused": row[1], "left": row[2] - row[0]}
 
 
 def outcome_counts(round_ids: list[int]) -> dict[int, dict[str, int]]:

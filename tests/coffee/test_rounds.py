@@ -362,3 +362,16 @@ def test_hr_counts_who_takes_part_is_paused_or_left(app):
         "paused": 0,
         "left": 1,
     }
+
+
+def test_each_persons_own_working_hours_count(app):
+    early = make_employee("Early Bird", team=make_team(), work_start=time(6), work_end=time(9, 30))
+    late = make_employee("Night Owl", team=make_team(), work_start=time(10), work_end=time(18))
+    opt_in(early)
+    opt_in(late)
+    made = services.run_round(MONDAY, seed=1)
+    assert made.pairs == 0 and made.unpaired == 2
+    reasons = db.session.scalars(
+        select(CoffeeUnpaired.reason).where(CoffeeUnpaired.round_id == made.id)
+    ).all()
+    assert all("overlap" in reason for reason in reasons)

@@ -146,3 +146,28 @@ def test_programme_figures(company):
     assert figures.at_cap == [(company.designer.id, "Dan Designer", 1)]
     # The other programme's figures are its own.
     assert programme_figures(company.mentoring, timezone="Europe/London").active_pairs == 0
+
+
+def test_a_pairing_ended_on_the_journeys_page_ends_the_programme_pair_too(company, pair):
+    from touchpoints.journeys.services import end_support
+    from touchpoints.programmes.services import close_orphaned_matches
+
+    end_support(db.session.get(SupportAssignment, pair.assignment_id), actor_id=user_of(company.hr).id)
+    db.session.commit()
+    assert close_orphaned_matches() == 1
+    db.session.commit()
+    assert (pair.status, pair.end_reason) == (MatchStatus.ENDED, EndReason.OTHER)
+    open_left = db.session.scalars(select(Touchpoint).where(Touchpoint.enrolment_id == pair.enrolment_id,
+                                                            Touchpoint.status == TouchpointStatus.PLANNED))
+    assert list(open_left) == []
+    assert close_orphaned_matches() == 0
+
+
+def test_new_colleagues_without_a_buddy_are_listed_until_they_have_one(company):
+    from touchpoints.programmes.services import waiting_for_a_buddy
+
+    waiting, total = waiting_for_a_buddy()
+    assert [row[1] for row in waiting] == ["Eli Newcomer"] and total == 1
+    create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
+    db.session.commit()
+    assert waiting_for_a_buddy() == ([], 0)

@@ -201,3 +201,10 @@ def test_nobody_else_can_open_a_pairs_end_page(client, login, company):
     assert client.post(f"/programmes/pairs/{pair.id}/end", data={"reason": "other"}).status_code == 404
     db.session.expire_all()
     assert pair.status is MatchStatus.ACTIVE
+
+
+def test_the_buddy_programme_lists_new_colleagues_without_a_buddy(client, login, company):
+    login(company.hr)
+    page = words_of(client.get(f"/programmes/{company.buddy.id}"))
+    assert "New colleagues without a buddy" in page and "Eli Newcomer Onboarding · Platform" in page
+    assert "New colleagues without a buddy" not in words_of(client.get(f"/programmes/{company.mentoring.id}"))

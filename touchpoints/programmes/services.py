@@ -594,11 +594,50 @@ def close_departed_matches(*, today: date | None = None) -> int:
     return len(matches)
 
 
+def close_orphaned_matches(*, today: date | None = None) -> int:
+    """End the pairs whose buddy or mentor assignment was ended elsewhere (by hand on a journeys page).
+
+    The pair's coming meetings are cancelled with it, so nobody keeps meetings with someone who is
+    no longer their buddy or mentor.
+    """
+    today = today or utcnow().date()
+    still_open = select(SupportAssignment.id).where(or_(SupportAssignment.ended_on.is_(None),
+                                                        SupportAssignment.ended_on > today))
+    matches = list(db.session.scalars(
+        select(ProgrammeMatch).options(joinedload(ProgrammeMatch.programme))
+        .where(ProgrammeMatch.status == MatchStatus.ACTIVE,
+               or_(ProgrammeMatch.assignment_id.is_(None), ProgrammeMatch.assignment_id.not_in(still_open)))))
+    now = utcnow()
+    for match in matches:
+        enrolment = db.session.get(Enrolment, match.enrolment_id) if match.enrolment_id else None
+        if enrolment is not None and enrolment.status is EnrolmentStatus.ACTIVE:
+            end_enrolment(enrolment, actor_id=None, reason=f"{match.programme.name}: pairing ended elsewhere")
+        match.status, match.ended_on, match.ended_at = MatchStatus.ENDED, today, now
+        match.ended_by, match.end_reason = EndedBy.HR, EndReason.OTHER
+    db.session.flush()
+    return len(matches)
+
+
 def run_programme_upkeep() -> int:
-    """The scheduler's job: close pairs whose people have left, and commit."""
-    closed = close_departed_matches()
+    """The scheduler's job: close pairs whose people have left or whose pairing ended elsewhere; commit."""
+    closed = close_departed_matches() + close_orphaned_matches()
     db.session.commit()
     return closed
+
+
+def waiting_for_a_buddy(*, limit: int = 20, today: date | None = None) -> tuple[list[Any], int]:
+    """New colleagues (pre-boarding, onboarding) without a buddy, soonest start first, and how many in all."""
+    today = today or utcnow().date()
+    has_one = select(SupportAssignment.employee_id).where(_open_support(SupportKind.BUDDY, today))
+    where = (Employee.status.in_([LifecycleStatus.PRE_BOARDING, LifecycleStatus.ONBOARDING]),
+             Employee.deactivated_at.is_(None), Employee.id.not_in(has_one))
+    rows = db.session.execute(
+        select(Employee.id, Employee.full_name, Employee.status, Employee.start_date, Team.name)
+        .outerjoin(Team, Team.id == Employee.team_id).where(*where)
+        .order_by(Employee.start_date.is_(None), Employee.start_date, Employee.full_name).limit(limit)).all()
+    total = len(rows) if len(rows) < limit else \
+        db.session.scalar(select(func.count()).select_from(Employee).where(*where)) or 0
+    return list(rows), total
 
 
 # ---------------------------------------------------------------- reading pairs

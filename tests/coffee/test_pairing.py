@@ -143,3 +143,12 @@ def test_ten_thousand_people_pair_quickly_and_completely():
     assert clock.perf_counter() - started < 10  # generous: CI machines are noisy; the benchmark reports speed
     assert len(members(result.groups)) + len(result.unpaired) == 10_000
     assert len(result.unpaired) <= 1
+
+
+def test_people_left_out_last_round_choose_first():
+    # 1 and 2 both can only meet 3 (they met each other recently): whoever the last round left out gets 3.
+    crowd = people(3, teams=3)
+    for seed in range(15):
+        for left_out, other in ((1, 2), (2, 1)):
+            result = pair_up(crowd, seed=seed, min_overlap=60, first=[left_out], blocked=[(1, 2)])
+            assert result.unpaired.keys() == {other}, seed

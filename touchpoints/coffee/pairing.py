@@ -116,12 +116,14 @@ def _pair_key(a: int, b: int) -> tuple[int, int]:
 
 def pair_up(participants: Sequence[Participant], *, seed: int, min_overlap: int,
             blocked: Iterable[tuple[int, int]] = (), met_before: Iterable[tuple[int, int]] = (),
-            window_days: int = 90, round_on: date | None = None) -> Pairing:
+            window_days: int = 90, round_on: date | None = None, first: Iterable[int] = ()) -> Pairing:
     """Pair the participants: deterministic for a seed and the same participants.
 
     `blocked` are pairs who met within the repeat window (never paired again); `met_before` are pairs
-    who met earlier (paired only when nobody new fits).
+    who met earlier (paired only when nobody new fits); `first` are people the last round left
+    unpaired, who choose before anyone else.
     """
+    first_set = set(first)
     blocked_set = {_pair_key(a, b) for a, b in blocked}
     met_set = {_pair_key(a, b) for a, b in met_before}
     people = sorted(participants, key=lambda p: p.id)
@@ -156,7 +158,7 @@ def pair_up(participants: Sequence[Participant], *, seed: int, min_overlap: int,
     groups: list[list[int]] = []
     pointer = dict.fromkeys(windows, 0)
     leftovers: list[int] = []
-    for person in sorted(people, key=lambda p: (degree[p.id], rank[p.id])):
+    for person in sorted(people, key=lambda p: (p.id not in first_set, degree[p.id], rank[p.id])):
         pid = person.id
         if pid in matched:
             continue

@@ -277,9 +277,13 @@ def plan_round(round_on: date, *, seed: int | None = None) -> RoundPlan:
         people[employee_id] = Person(name, team_id, tz, channel)
         frequency[employee_id] = weeks
     blocked, earlier = _history(round_on, settings.repeat_window_days)
+    left_out = db.session.scalars(
+        select(CoffeeUnpaired.employee_id).where(CoffeeUnpaired.round_id == select(CoffeeRound.id).where(
+            CoffeeRound.round_on < round_on).order_by(CoffeeRound.round_on.desc()).limit(1).scalar_subquery())
+    ).all()
     pairing = pair_up(list(participants.values()), seed=seed, min_overlap=settings.min_overlap_minutes,
                       blocked=blocked, met_before=earlier, window_days=settings.repeat_window_days,
-                      round_on=round_on)
+                      round_on=round_on, first=left_out)
     return RoundPlan(round_on, seed, settings.repeat_window_days, settings.min_overlap_minutes,
                      participants, pairing, people, frequency)
 

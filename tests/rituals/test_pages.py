@@ -45,3 +45,24 @@ def test_the_organiser_is_reminded_a_day_before_once(app):
     assert nudge.payload["headline"].startswith("Team day is coming up")
     assert nudge.payload["link"] == f"/rituals/occurrences/{first.id}"
     assert nudge.expires_at == first.due_at
+
+
+def test_the_reminder_is_delivered_in_the_app_with_a_link_to_the_occurrence(app, client, login):
+    from touchpoints.nudges.models import NudgeStatus
+    from touchpoints.nudges.services import deliver
+
+    team, manager, _ = team_with_manager("Delivered")
+    tuesday = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 or 7)
+    # 10:00 on a Tuesday: the reminder's moment is 14:00 on Monday, in the organiser's working hours.
+    ritual = plan(manager, team, title="Team day", rrule="FREQ=WEEKLY", starts_on=tuesday, today=date.today())
+    first = db.session.scalar(select(RitualOccurrence).where(RitualOccurrence.ritual_id == ritual.id)
+                              .order_by(RitualOccurrence.due_at))
+    now = first.due_at - timedelta(hours=20)
+    remind_organisers(now)
+    deliver(now=now)
+    nudge = db.session.scalar(select(Nudge).where(Nudge.kind == NudgeKind.RITUAL_REMINDER))
+    db.session.refresh(nudge)
+    assert nudge.status is NudgeStatus.SENT
+    login(manager)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Team day is coming up" in page and f"/rituals/occurrences/{first.id}" in page

@@ -136,10 +136,15 @@ def _overdue_below(manager_id: int, now: datetime, visible_kinds) -> dict[int, i
                 .where(Employee.manager_id == manager_id).cte("branches", recursive=True))
     branches = branches.union(
         select(Employee.id, branches.c.branch).where(Employee.manager_id == branches.c.id))
-    rows = db.session.execute(
-        select(branches.c.branch, func.count(Touchpoint.id))
-        .join(Touchpoint, Touchpoint.employee_id == branches.c.id)
-        .where(branches.c.id != branches.c.branch, Touchpoint.status.in_(OPEN_STATUSES),
+    # Counted per person below, through the (employee_id, due_at) index: as a join, PostgreSQL
+    # (which cannot estimate a recursive CTE's size) hashed every overdue touchpoint of the company.
+    overdue_of_person = (
+        select(func.count(Touchpoint.id))
+        .where(Touchpoint.employee_id == branches.c.id, Touchpoint.status.in_(OPEN_STATUSES),
                Touchpoint.due_at < now, visible_kinds)
+        .scalar_subquery())
+    rows = db.session.execute(
+        select(branches.c.branch, func.sum(overdue_of_person))
+        .where(branches.c.id != branches.c.branch)
         .group_by(branches.c.branch))
-    return {branch: int(count) for branch, count in rows}
+    return {branch: int(count or 0) for branch, count in rows}

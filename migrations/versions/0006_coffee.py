@@ -66,16 +66,16 @@ def upgrade():
     op.create_table('coffee_matches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('cross_team', sa.Boolean(), nullable=False),
     sa.Column('overlap_start', touchpoints.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('overlap_end', touchpoints.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', touchpoints.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['coffee_rounds.id'], name=op.f('fk_coffee_matches_round_id_coffee_rounds'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_coffee_matches'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coffee_matches')),
+    sa.UniqueConstraint('round_id', 'position', name='uq_coffee_matches_round_position')
     )
-    with op.batch_alter_table('coffee_matches', schema=None) as batch_op:
-        batch_op.create_index('ix_coffee_matches_round', ['round_id'], unique=False)
     op.create_table('coffee_members',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('match_id', sa.Integer(), nullable=False),
@@ -114,9 +114,6 @@ def downgrade():
         batch_op.drop_index('ix_coffee_members_employee')
 
     op.drop_table('coffee_members')
-    with op.batch_alter_table('coffee_matches', schema=None) as batch_op:
-        batch_op.drop_index('ix_coffee_matches_round')
-
     op.drop_table('coffee_matches')
     op.drop_table('coffee_rounds')
     with op.batch_alter_table('coffee_participants', schema=None) as batch_op:

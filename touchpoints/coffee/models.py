@@ -90,10 +90,12 @@ class CoffeeMatch(db.Model):
     """A pair or a group of three made by a round."""
 
     __tablename__ = "coffee_matches"
-    __table_args__ = (Index("ix_coffee_matches_round", "round_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "position", name="uq_coffee_matches_round_position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("coffee_rounds.id", ondelete="CASCADE"))
+    # The group's place in its round: lets a bulk insert map the ids it gets back to its groups.
+    position: Mapped[int] = mapped_column(default=0)
     size: Mapped[int] = mapped_column(default=2)
     cross_team: Mapped[bool] = mapped_column(default=False)
     # Everyone's working hours overlap here on the round's date (UTC); null when none is needed.

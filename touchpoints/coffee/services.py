@@ -359,15 +359,16 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
     now = utcnow()
     groups = plan.pairing.groups
     moments = [_overlap_moments(plan, g) for g in groups]
-    if groups:
-        match_ids = db.session.scalars(
-            insert(CoffeeMatch.__table__).returning(CoffeeMatch.__table__.c.id, sort_by_parameter_order=True),
-            [{"round_id": claim.id, "size": len(g), "cross_team": plan.cross_team(g),
-              "overlap_start": start, "overlap_end": end, "created_at": now}
-             for g, (start, end) in zip(groups, moments, strict=True)],
-        ).all()
-    else:
-        match_ids = []
+    # Ids come back with RETURNING in any order (SQLite gives no order in bulk), so each row also
+    # returns what identifies it: the group's position, the touchpoint's person.
+    matches = CoffeeMatch.__table__
+    placed = dict(db.session.execute(
+        insert(matches).returning(matches.c.position, matches.c.id),
+        [{"round_id": claim.id, "position": index, "size": len(g), "cross_team": plan.cross_team(g),
+          "overlap_start": start, "overlap_end": end, "created_at": now}
+         for index, (g, (start, end)) in enumerate(zip(groups, moments, strict=True))],
+    ).all()) if groups else {}
+    match_ids = [placed[index] for index in range(len(groups))]
     everyone = [p for g in groups for p in g]
     people = plan.people
     teams = _team_names({people[p].team_id for p in everyone if people[p].team_id})
@@ -399,17 +400,14 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
             })
             weeks_after = plan.frequency.get(pid, 2)
             due_next.append({"pid": pid, "due": plan.round_on + timedelta(days=7 * weeks_after)})
-    touchpoint_ids = db.session.scalars(
-        insert(Touchpoint.__table__).returning(Touchpoint.__table__.c.id, sort_by_parameter_order=True),
-        touchpoint_rows
-    ).all() if touchpoint_rows else []
-    position = 0
+    touchpoints = Touchpoint.__table__
+    chat_of = dict(db.session.execute(
+        insert(touchpoints).returning(touchpoints.c.employee_id, touchpoints.c.id), touchpoint_rows
+    ).all()) if touchpoint_rows else {}
     for group, match_id in zip(groups, match_ids, strict=True):
         for pid in group:
             member_rows.append({"match_id": match_id, "round_id": claim.id, "employee_id": pid,
-                                "team_id": plan.participants[pid].team_id,
-                                "touchpoint_id": touchpoint_ids[position]})
-            position += 1
+                                "team_id": plan.participants[pid].team_id, "touchpoint_id": chat_of[pid]})
     if member_rows:
         db.session.execute(insert(CoffeeMember.__table__), member_rows)
     if plan.pairing.unpaired:

@@ -74,11 +74,12 @@ def _channels_posted(fake_slack) -> list[str]:
 def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     app, database_url, wired_config, fake_slack
 ):
+    """One sender thread: the run is killed while the third message is in flight."""
     _people_on_slack(fake_slack, 5)
     fake_slack.then("chat.postMessage")
     fake_slack.then("chat.postMessage")
     held = fake_slack.then("chat.postMessage", hold=__import__("threading").Event())
-    process = _delivery_process(database_url, wired_config)
+    process = _delivery_process(database_url, wired_config, NUDGE_SEND_THREADS=1)
     try:
         assert fake_slack.state.holding.wait(60), (
             process.stderr.read() if process.poll() is not None else "no send"
@@ -91,7 +92,7 @@ def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(
             process.kill()
     assert len(_channels_posted(fake_slack)) == 3
     time.sleep(3.5)  # the dead run's lease runs out
-    restarted = _delivery_process(database_url, wired_config)
+    restarted = _delivery_process(database_url, wired_config, NUDGE_SEND_THREADS=1)
     out, err = restarted.communicate(timeout=120)
     assert restarted.returncode == 0, err
     posted = _channels_posted(fake_slack)
@@ -100,6 +101,52 @@ def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     assert states.count(NudgeStatus.SENT) == 4 and states.count(NudgeStatus.UNKNOWN) == 1
     assert states[2] is NudgeStatus.UNKNOWN  # the one in flight: a person decides, it is not resent
     assert "1 recovered unknown" in out and "2 sent" in out
+
+
+def _wait_until_sent(count: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(nudges(status=NudgeStatus.SENT)) >= count:
+            return
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} nudges were recorded as sent")
+
+
+def test_a_run_with_several_sender_threads_killed_mid_send_leaves_only_the_one_in_flight_unknown(
+    app, database_url, wired_config, fake_slack
+):
+    """Four sender threads: the others carry on and are recorded while one answer is held; then a kill."""
+    people = _people_on_slack(fake_slack, 6)
+    fake_slack.then("chat.postMessage")
+    held = fake_slack.then("chat.postMessage", hold=__import__("threading").Event())
+    process = _delivery_process(database_url, wired_config, NUDGE_SEND_THREADS=4)
+    try:
+        assert fake_slack.state.holding.wait(60), (
+            process.stderr.read() if process.poll() is not None else "no send"
+        )
+        _wait_until_sent(5, process)  # every other message went out and its answer is recorded
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        calls = fake_slack.calls_to("chat.postMessage")
+        unanswered = [c.params["channel"] for c in calls if "_answered_ok" not in c.params]
+    finally:
+        held.hold.set()
+        if process.poll() is None:
+            process.kill()
+    assert len(unanswered) == 1
+    in_flight = unanswered[0]
+    time.sleep(3.5)  # the dead run's lease runs out
+    restarted = _delivery_process(database_url, wired_config, NUDGE_SEND_THREADS=4)
+    out, err = restarted.communicate(timeout=120)
+    assert restarted.returncode == 0, err
+    posted = _channels_posted(fake_slack)
+    assert len(posted) == 6 and len(set(posted)) == 6  # every person once, no one twice
+    by_person = {n.recipient_id: n.status for n in nudges()}
+    unknown = [p for p in people if by_person[p.id] is NudgeStatus.UNKNOWN]
+    assert [f"D{p.id:07d}" for p in unknown] == [in_flight]  # only the one in flight, never resent
+    assert sum(s is NudgeStatus.SENT for s in by_person.values()) == 5
+    assert "1 recovered unknown" in out and "sent" not in out
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 `log_touchpoint` is the single entry point for recording an outcome, whether it comes from a
 page, the API or a chat button. Human-touch policies plug in through `register_log_check`: every
 registered check runs inside `log_touchpoint`, before anything is written, and may refuse with a
-`HumanTouchRefusal` (an HR partner may override it with a written justification). Callers commit.
+`HumanTouchRefusal` (an HR partner may override it with a written justification). Callbacks
+registered with `register_after_log` run once the log is written, in the same transaction (the
+nudges capability queues the confirmation request there). Callers commit.
 """
 from __future__ import annotations
 
@@ -83,6 +85,46 @@ def log_checks() -> tuple[LogCheck, ...]:
     return tuple(_log_checks)
 
 
+# Called with (touchpoint, actor) once a log is written, in the same transaction (the caller commits).
+AfterLog = Callable[[Touchpoint, object], None]
+_after_log: list[AfterLog] = []
+
+
+def register_after_log(callback: AfterLog) -> AfterLog:
+    """Add a callback every log_touchpoint call runs after writing (usable as a decorator); idempotent.
+
+    The nudges capability queues the confirmation request to the other person this way, so a log
+    from any channel (page, API, Slack, Teams, email link) asks exactly once.
+    """
+    if callback not in _after_log:
+        _after_log.append(callback)
+    return callback
+
+
+def after_log_hooks() -> tuple[AfterLog, ...]:
+    """The after-log callbacks currently registered, in order."""
+    return tuple(_after_log)
+
+
+# Called with (touchpoint, change) once a touchpoint was planned, rescheduled or cancelled by someone,
+# in the same transaction (calendar invitations follow the change this way). The caller commits.
+ScheduleChange = Callable[[Touchpoint, str], None]
+_after_schedule_change: list[ScheduleChange] = []
+PLANNED, RESCHEDULED, CANCELLED = "planned", "rescheduled", "cancelled"
+
+
+def register_after_schedule_change(callback: ScheduleChange) -> ScheduleChange:
+    """Add a callback run after every plan, reschedule and cancel of a touchpoint; idempotent."""
+    if callback not in _after_schedule_change:
+        _after_schedule_change.append(callback)
+    return callback
+
+
+def _schedule_changed(touchpoint: Touchpoint, change: str) -> None:
+    for callback in _after_schedule_change:
+        callback(touchpoint, change)
+
+
 def _parse_mode(value: Mode | str) -> Mode:
     if isinstance(value, Mode):
         return value
@@ -155,6 +197,8 @@ def log_touchpoint(touchpoint: Touchpoint, *, actual_mode: Mode | str, happened_
                   "planned_mode": touchpoint.planned_mode.value},
            justification=justification)
     db.session.flush()
+    for callback in _after_log:
+        callback(touchpoint, actor)
     return touchpoint
 
 
@@ -177,6 +221,7 @@ def reschedule(touchpoint: Touchpoint, *, due_at: datetime, actor, reason: str =
            summary=f"Rescheduled {touchpoint.title}" + (f": {reason.strip()}" if reason.strip() else ""),
            before={"due_at": before.isoformat()}, after={"due_at": due_at.isoformat()})
     db.session.flush()
+    _schedule_changed(touchpoint, RESCHEDULED)
     return touchpoint
 
 
@@ -211,6 +256,7 @@ def cancel_touchpoint(touchpoint: Touchpoint, *, actor, reason: str) -> Touchpoi
     record("touchpoint.cancelled", "touchpoint", touchpoint.id, actor_id=actor.id,
            summary=f"Cancelled {touchpoint.title}: {reason.strip()}")
     db.session.flush()
+    _schedule_changed(touchpoint, CANCELLED)
     return touchpoint
 
 
@@ -289,6 +335,7 @@ def plan_touchpoint(employee: Employee, *, kind: TouchpointKind | str, title: st
     db.session.flush()
     record("touchpoint.planned", "touchpoint", touchpoint.id, actor_id=actor.id,
            summary=f"Planned {title} with {employee.full_name}")
+    _schedule_changed(touchpoint, PLANNED)
     return touchpoint
 
 

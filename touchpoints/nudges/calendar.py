@@ -37,7 +37,8 @@ def uid_for(touchpoint_id: int, settings: NudgeSettings) -> str:
     return f"touchpoint-{touchpoint_id}@{host}"
 
 
-def _summary(tp: Touchpoint, viewer_id: int | None) -> str:
+def event_summary(tp: Touchpoint, viewer_id: int | None) -> str:
+    """The event's title as one of the two people sees it (no subject for sensitive kinds)."""
     other = tp.owner if viewer_id == tp.employee_id else tp.employee
     name = other.full_name if other is not None else "HR"
     if tp.sensitive or tp.kind.is_sensitive:
@@ -63,7 +64,7 @@ def _event(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None, ca
     event.add("last-modified", tp.updated_at or utcnow())
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=tp.duration_minutes or 30))
-    event.add("summary", _summary(tp, viewer_id))
+    event.add("summary", event_summary(tp, viewer_id))
     event.add("url", settings.link(f"/touchpoints/{tp.id}"))
     if tp.sensitive or tp.kind.is_sensitive:
         event.add("class", "PRIVATE")

@@ -14,11 +14,13 @@ from touchpoints.extensions import db
 from touchpoints.journeys.calendar import to_local
 from touchpoints.journeys.models import Touchpoint
 from touchpoints.nudges import compose
+from touchpoints.nudges.invitations import invitation_item
 from touchpoints.nudges.models import (
     PROBLEM_STATUSES,
     DeliveryChannel,
     DeliveryProfile,
     Nudge,
+    NudgeKind,
     NudgeStatus,
     TeamChannel,
 )
@@ -273,11 +275,15 @@ def notification_rows(nudges: list[Nudge], tz: str, settings: NudgeSettings) -> 
     rows = []
     for nudge in nudges:
         facts = facts_for(nudge, nudge.touchpoint, tz, settings, DeliveryChannel.IN_APP)
-        item = (
-            compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False)
-            if nudge.touchpoint is not None
-            else compose.other_item(facts)
-        )
+        if nudge.kind is NudgeKind.CALENDAR_INVITE and nudge.touchpoint is not None:
+            item = invitation_item(
+                nudge.touchpoint, nudge_id=nudge.id, recipient_id=nudge.recipient_id or 0, timezone=tz,
+                settings=settings,
+            )
+        elif nudge.touchpoint is not None:
+            item = compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False)
+        else:
+            item = compose.other_item(facts)
         link = next((a.url for a in item.actions if a.url), None)
         if link and link.startswith(settings.base_url):
             link = link[len(settings.base_url) :] or "/"

@@ -61,6 +61,22 @@ def build_email(
     return email
 
 
+def build_invitation_email(
+    message: Message, *, to_name: str, to_email: str, sender: str, ics: bytes, method: str
+) -> EmailMessage:
+    """An invitation email as calendar clients expect it.
+
+    multipart/mixed holding a multipart/alternative (text, HTML, and the event as
+    `text/calendar; method=REQUEST|CANCEL`, which Outlook, Gmail and Apple Mail act on), plus the
+    same event as an `invite.ics` attachment for clients that only offer to open files.
+    """
+    email = build_email(message, to_name=to_name, to_email=to_email, sender=sender)
+    text = ics.decode("utf-8")
+    email.add_alternative(text, subtype="calendar", params={"method": method})
+    email.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    return email
+
+
 class EmailSender:
     """Sends through one SMTP connection, opened on first use and closed at the end of the run."""
 

@@ -21,6 +21,7 @@ class NotificationSettingsForm(FlaskForm):
     """A person's own delivery settings (channel and quiet hours live in My preferences)."""
 
     daily_digest = BooleanField("Bundle my nudges into one message at the start of my working day")
+    calendar_invites = BooleanField("Email me calendar invitations for my one-on-ones and check-ins")
     teams_webhook_url = URLField(
         "My Teams workflow address", validators=[Optional(), Length(max=1000), _https_webhook]
     )
@@ -33,10 +34,15 @@ class TeamChannelForm(FlaskForm):
     teams_webhook_url = URLField(
         "Teams workflow address for the team", validators=[Optional(), Length(max=1000), _https_webhook]
     )
+    teams_digest = BooleanField("Post the team's weekly digest to this Teams workflow")
     slack_digest_channel = StringField(
         "Slack channel id for the weekly digest", validators=[Optional(), Length(max=32)]
     )
     submit = SubmitField("Save team channels")
+
+    def validate_teams_digest(self, field) -> None:
+        if field.data and not (self.teams_webhook_url.data or "").strip():
+            raise ValidationError("Add the team's Teams workflow address above, or untick the digest.")
 
     def validate_slack_digest_channel(self, field) -> None:
         value = (field.data or "").strip().upper()

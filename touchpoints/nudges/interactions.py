@@ -40,8 +40,7 @@ from touchpoints.journeys.errors import (
 )
 from touchpoints.journeys.models import Mode, Touchpoint
 from touchpoints.journeys.outcomes import log_touchpoint, reschedule
-from touchpoints.nudges.models import DeliveryChannel, Nudge, NudgeKind, NudgeStatus
-from touchpoints.nudges.services import enqueue
+from touchpoints.nudges.models import DeliveryChannel, Nudge, NudgeStatus
 from touchpoints.nudges.settings import NudgeSettings
 from touchpoints.nudges.slack import make_client
 from touchpoints.surveys import slack_answers
@@ -82,19 +81,6 @@ def _touchpoint(value: Any) -> Touchpoint | None:
         return None
 
 
-def ask_to_confirm(touchpoint: Touchpoint, actor) -> None:
-    """Queue the confirmation request to the person, in the same transaction as the log."""
-    if actor.employee_id == touchpoint.employee_id or touchpoint.employee is None:
-        return
-    enqueue(
-        dedup_key=f"confirmation:{touchpoint.id}:{touchpoint.sequence}:{touchpoint.employee_id}",
-        kind=NudgeKind.CONFIRMATION,
-        recipient=touchpoint.employee,
-        touchpoint_id=touchpoint.id,
-        payload={"logged_by": actor.employee.full_name},
-    )
-
-
 def log_from_chat(
     touchpoint: Touchpoint, *, actor, mode: Mode | str, happened_at: datetime | None = None
 ) -> str:
@@ -102,8 +88,8 @@ def log_from_chat(
 
     Raises the journeys errors (HumanTouchRefusal, NotAllowed, TouchpointActionError) unchanged.
     """
+    # The confirmation request to the other person is queued by log_touchpoint's after-log hook.
     log_touchpoint(touchpoint, actual_mode=mode, happened_at=happened_at or utcnow(), actor=actor)
-    ask_to_confirm(touchpoint, actor)
     db.session.commit()
     local = to_local(touchpoint.happened_at, actor.employee.timezone)
     return (

@@ -71,6 +71,7 @@ class NudgeKind(enum.StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     TEAM_DIGEST = "team_digest"  # the week's touchpoints of a team, to its channel
     NOTICE = "notice"  # an operational notice to HR (Slack paused ...)
+    CALENDAR_INVITE = "calendar_invite"  # an .ics invitation (or cancellation) by email
     COFFEE_INTRODUCTION = "coffee_introduction"  # who one is paired with for a coffee chat
     RITUAL_REMINDER = "ritual_reminder"  # a team ritual the recipient organises is coming up
 

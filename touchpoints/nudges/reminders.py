@@ -405,51 +405,76 @@ def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:
 
 
 def queue_team_digests(now: datetime | None = None) -> dict[str, int]:
-    """Scheduler job: once a week, a team's Slack channel gets counts of its week (no names). Commits."""
+    """Scheduler job: once a week, a team's Slack channel and/or Teams channel get counts of its week
+    (no names). A team's Teams workflow carries the digest when HR turned that on for the team. Commits.
+    """
+    from touchpoints.nudges.preferences import teams_digest_teams
+
     now = now or utcnow()
     year, week, weekday = now.isocalendar()
     monday = datetime.combine((now - timedelta(days=weekday - 1)).date(), dtime(0), tzinfo=UTC)
-    channels = db.session.execute(
-        select(TeamChannel.team_id, Team.name)
+    rows = db.session.execute(
+        select(TeamChannel, Team.name)
         .join(Team, Team.id == TeamChannel.team_id)
-        .where(TeamChannel.slack_digest_channel != "")
-    ).all()
-    nudges = []
-    for team_id, name in channels:
-        members = select(Employee.id).where(Employee.team_id == team_id).scalar_subquery()
-        open_rows = db.session.execute(
-            select(Touchpoint.kind, Touchpoint.due_at).where(
-                Touchpoint.employee_id.in_(members),
-                Touchpoint.status.in_(OPEN_STATUSES),
-                Touchpoint.due_at < monday + timedelta(days=7),
-                Touchpoint.due_at >= monday - timedelta(days=90),
-            )
-        ).all()
-        this_week = [k for k, due in open_rows if due >= monday]
-        overdue = sum(1 for _, due in open_rows if due < now)
-        counts: dict[str, int] = {}
-        for kind in this_week:
-            label = "private conversations" if kind.is_sensitive else TouchpointKind(kind).label.lower() + "s"
-            counts[label] = counts.get(label, 0) + 1
-        lines = [f"{count} {label}" for label, count in sorted(counts.items())] or ["Nothing planned"]
-        if overdue:
-            lines.append(f"{overdue} overdue")
-        nudges.append(
-            {
-                "dedup_key": f"team-digest:{team_id}:{year}-W{week:02d}",
-                "kind": NudgeKind.TEAM_DIGEST,
-                "team_id": team_id,
-                "channel": DeliveryChannel.SLACK,
-                "next_attempt_at": max(now, monday + timedelta(hours=8)),
-                "expires_at": monday + timedelta(days=2),
-                "payload": {
-                    "headline": f"{name}: touchpoints this week",
-                    "lines": lines,
-                    "link": "/team/touchpoints",
-                    "at": now.isoformat(),
-                },
-            }
+        .where(
+            (TeamChannel.slack_digest_channel != "")
+            | (TeamChannel.teams_webhook_url.is_not(None) & TeamChannel.teams_webhook_broken_at.is_(None))
         )
+    ).all()
+    on_teams = teams_digest_teams(channel.team_id for channel, _ in rows)
+    targets = []
+    for channel, name in rows:
+        wanted = []
+        if channel.slack_digest_channel:
+            wanted.append((DeliveryChannel.SLACK, f"team-digest:{channel.team_id}:{year}-W{week:02d}"))
+        teams_ready = channel.teams_webhook_url and channel.teams_webhook_broken_at is None
+        if channel.team_id in on_teams and teams_ready:
+            wanted.append((DeliveryChannel.TEAMS, f"team-digest-teams:{channel.team_id}:{year}-W{week:02d}"))
+        if wanted:
+            targets.append((channel.team_id, name, wanted))
+    nudges = []
+    for team_id, name, wanted in targets:
+        lines = _team_week_lines(team_id, monday, now)
+        for delivery_channel, key in wanted:
+            nudges.append(
+                {
+                    "dedup_key": key,
+                    "kind": NudgeKind.TEAM_DIGEST,
+                    "team_id": team_id,
+                    "channel": delivery_channel,
+                    "next_attempt_at": max(now, monday + timedelta(hours=8)),
+                    "expires_at": monday + timedelta(days=2),
+                    "payload": {
+                        "headline": f"{name}: touchpoints this week",
+                        "lines": lines,
+                        "link": "/team/touchpoints",
+                        "at": now.isoformat(),
+                    },
+                }
+            )
     added = enqueue_many([n for n in nudges if now < n["expires_at"]])
     db.session.commit()
-    return {"teams": len(channels), "queued": added}
+    return {"teams": len(targets), "queued": added}
+
+
+def _team_week_lines(team_id: int, monday: datetime, now: datetime) -> list[str]:
+    """A team's week in counts: what is planned by kind (sensitive ones only as private), and overdue."""
+    members = select(Employee.id).where(Employee.team_id == team_id).scalar_subquery()
+    open_rows = db.session.execute(
+        select(Touchpoint.kind, Touchpoint.due_at).where(
+            Touchpoint.employee_id.in_(members),
+            Touchpoint.status.in_(OPEN_STATUSES),
+            Touchpoint.due_at < monday + timedelta(days=7),
+            Touchpoint.due_at >= monday - timedelta(days=90),
+        )
+    ).all()
+    this_week = [k for k, due in open_rows if due >= monday]
+    overdue = sum(1 for _, due in open_rows if due < now)
+    counts: dict[str, int] = {}
+    for kind in this_week:
+        label = "private conversations" if kind.is_sensitive else TouchpointKind(kind).label.lower() + "s"
+        counts[label] = counts.get(label, 0) + 1
+    lines = [f"{count} {label}" for label, count in sorted(counts.items())] or ["Nothing planned"]
+    if overdue:
+        lines.append(f"{overdue} overdue")
+    return lines

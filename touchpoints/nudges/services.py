@@ -4,9 +4,11 @@
   the same nudge exist once, ever (an insert that conflicts does nothing).
 - `claim_due_nudges` takes due rows with row locks and SKIP LOCKED on PostgreSQL and an atomic
   conditional update on SQLite, under a lease, so two scheduler processes never take the same one.
-- `deliver` marks each message as started (committed) right before it leaves, then records the
-  answer. A run that dies leaves rows in `sending`: once the lease runs out, those never started go
-  back to the queue and the one in flight becomes `unknown` for a person to resolve.
+- `deliver` sends from a small pool of sender threads (NUDGE_SEND_THREADS). A message is marked as
+  started (committed) when it is handed to a free thread, and answers are recorded in batches as
+  they come back. A run that dies leaves rows in `sending`: once the lease runs out, those never
+  started go back to the queue, and those in flight (or whose answer was not yet recorded) become
+  `unknown` for a person to resolve, never resent blindly.
 - Quiet hours, working hours, digests and the daily cap hold a nudge until its next allowed
   moment; many nudges due for one person at once go out as one message.
 """
@@ -16,15 +18,18 @@ from __future__ import annotations
 import os
 import random
 import socket
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
+from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, bindparam, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -32,10 +37,10 @@ from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.calendar import WorkCalendar, zone
-from touchpoints.journeys.models import Touchpoint, TouchpointKind
+from touchpoints.journeys.models import Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.nudges import compose
 from touchpoints.nudges.compose import NudgeFacts, TouchpointFacts
-from touchpoints.nudges.email import EmailSender, build_email
+from touchpoints.nudges.email import EmailSender, build_email, build_invitation_email
 from touchpoints.nudges.links import sign_action
 from touchpoints.nudges.models import (
     DUE_STATUSES,
@@ -421,10 +426,18 @@ class _Pending:
     channel: DeliveryChannel
     item: compose.Item | None = None
     note: str = ""
+    # A calendar invitation's .ics and its METHOD (REQUEST or CANCEL).
+    ics: bytes | None = None
+    method: str = ""
 
 
 class _Run:
-    """One delivery run: settings, the active policies, channel senders, and what was learnt."""
+    """One delivery run: settings, the active policies, channel senders, and what was learnt.
+
+    Messages leave from a small pool of sender threads; each thread has its own Slack client,
+    Teams sender and SMTP connection (none of them is shared between threads), and none of them
+    touches the database: the run's own thread claims, marks and records.
+    """
 
     def __init__(self, settings: NudgeSettings, clock):
         from touchpoints.policies.engine.evaluation import active_policies
@@ -434,35 +447,59 @@ class _Run:
         self.policies = active_policies()
         self.paused = set(paused_channels())
         self.blocked_until: dict[str, datetime] = {}
-        self._slack: SlackSender | None = None
-        self._email: EmailSender | None = None
-        self._teams: TeamsSender | None = None
+        self.threads = max(1, settings.send_threads)
+        # Channels that delivered in this run, so several messages may be in flight to them at once.
+        self.proven: set[str] = set()
+        self._local = threading.local()
+        self._opened: list[EmailSender] = []
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="nudge-send")
+        return self._pool
 
     @property
     def slack(self) -> SlackSender:
-        if self._slack is None:
-            self._slack = SlackSender(
+        """This thread's Slack sender (a WebClient of its own)."""
+        sender = getattr(self._local, "slack", None)
+        if sender is None:
+            sender = SlackSender(
                 make_client(
                     self.settings.slack_token or "", self.settings.slack_api_url, self.settings.slack_timeout
                 )
             )
-        return self._slack
+            self._local.slack = sender
+        return sender
 
     @property
     def email(self) -> EmailSender:
-        if self._email is None:
-            self._email = EmailSender(self.settings)
-        return self._email
+        """This thread's SMTP sender (its own connection, closed at the end of the run)."""
+        sender = getattr(self._local, "email", None)
+        if sender is None:
+            sender = EmailSender(self.settings)
+            self._local.email = sender
+            with self._lock:
+                self._opened.append(sender)
+        return sender
 
     @property
     def teams(self) -> TeamsSender:
-        if self._teams is None:
-            self._teams = TeamsSender(self.settings.teams_timeout)
-        return self._teams
+        sender = getattr(self._local, "teams", None)
+        if sender is None:
+            sender = self._local.teams = TeamsSender(self.settings.teams_timeout)
+        return sender
 
     def close(self) -> None:
-        if self._email is not None:
-            self._email.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for sender in opened:
+            sender.close()
 
     def skip_channels(self, now: datetime) -> set[str]:
         blocked = {c for c, until in self.blocked_until.items() if until > now}
@@ -538,8 +575,9 @@ def deliver(
     run = _Run(settings, clock)
     deadline = time.monotonic() + settings.run_seconds
     taken = 0
-    # Delivery commits before every send; expiring the whole batch on each commit would reload every
-    # row afterwards. The rows it reads again are written only through statements here.
+    # Delivery commits on every turn of its send loop; expiring the whole batch on each commit would
+    # reload every row afterwards. The rows it reads again are written only through statements here,
+    # and each batch is loaded afresh (populate_existing), so nothing stale is used.
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -574,6 +612,7 @@ def _load_batch(ids: list[int]) -> list[Nudge]:
             select(Nudge)
             .where(Nudge.id.in_(ids))
             .order_by(Nudge.id)
+            .execution_options(populate_existing=True)
             .options(
                 joinedload(Nudge.recipient).joinedload(Employee.team),
                 joinedload(Nudge.touchpoint).joinedload(Touchpoint.employee).joinedload(Employee.team),
@@ -622,6 +661,8 @@ def _sent_today(recipient_ids: set[int], now: datetime) -> dict[int, list[tuple[
             Nudge.status == NudgeStatus.SENT,
             Nudge.sent_at >= now - timedelta(hours=26),
             Nudge.channel != DeliveryChannel.IN_APP,
+            # Calendar invitations are not nudges: they do not use up the day's allowance.
+            Nudge.kind != NudgeKind.CALENDAR_INVITE,
         )
     ).all()
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
@@ -658,6 +699,7 @@ def _nudge_moment(nudge: Nudge) -> datetime:
 
 
 def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
+    from touchpoints.nudges.invitations import invites_turned_off
     from touchpoints.policies.delivery import next_allowed_delivery
 
     now = run.clock()
@@ -686,6 +728,8 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     )
     sent_recently = _sent_today(recipients, now)
     quiet = run.quiet_policies()
+    invitees = {n.recipient_id for n in nudges if n.kind is NudgeKind.CALENDAR_INVITE and n.recipient_id}
+    invites_off = invites_turned_off(invitees) if invitees else set()
 
     groups: dict[tuple, list[_Pending]] = defaultdict(list)
     held: dict[datetime, list[int]] = defaultdict(list)
@@ -695,22 +739,16 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
         tp = nudge.touchpoint
         if nudge.team_id is not None and employee is None:
             team_channel = team_channels.get(nudge.team_id)
-            if (
-                team_channel is None
-                or not team_channel.slack_digest_channel
-                or not run.settings.slack_enabled
-            ):
-                cancelled.append(
-                    (nudge.id, "The team has no Slack channel for its digest (or Slack is not set up).")
-                )
+            channel = nudge.channel if nudge.channel is DeliveryChannel.TEAMS else DeliveryChannel.SLACK
+            obstacle = _team_digest_obstacle(channel, team_channel, run.settings)
+            if obstacle:
+                cancelled.append((nudge.id, obstacle))
                 continue
-            if DeliveryChannel.SLACK.value in run.skip_channels(now):
-                held[run.blocked_until.get("slack", now + PAUSED_RECHECK)].append(nudge.id)
+            if channel.value in run.skip_channels(now):
+                held[run.blocked_until.get(channel.value, now + PAUSED_RECHECK)].append(nudge.id)
                 continue
-            pending = _Pending(nudge, DeliveryChannel.SLACK)
-            pending.item = compose.other_item(
-                facts_for(nudge, None, "UTC", run.settings, DeliveryChannel.SLACK)
-            )
+            pending = _Pending(nudge, channel)
+            pending.item = compose.other_item(facts_for(nudge, None, "UTC", run.settings, channel))
             groups[("team", nudge.team_id, nudge.id)].append(pending)
             continue
         if employee is None or employee.is_deactivated:
@@ -728,6 +766,11 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
                     (nudge.id, "Not needed any more: the touchpoint was moved (a new reminder follows).")
                 )
                 continue
+        if nudge.kind is NudgeKind.CALENDAR_INVITE:
+            obstacle = _invitation_obstacle(nudge, tp, run, invites_off)
+            if obstacle:
+                cancelled.append((nudge.id, obstacle))
+                continue
         profile = profiles.get(employee.id)
         kind = tp.kind if tp is not None else None
         # Quiet hours and working hours, in the person's own zone.
@@ -736,6 +779,16 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
             allowed = max(allowed, digest_moment(employee, _nudge_moment(nudge)))
         if allowed > now:
             held[allowed].append(nudge.id)
+            continue
+        if nudge.kind is NudgeKind.CALENDAR_INVITE and tp is not None:
+            # An invitation always travels by email, alone, whatever the person's chat channel.
+            email = DeliveryChannel.EMAIL.value
+            if email in run.skip_channels(now):
+                held[run.blocked_until.get(email, now + PAUSED_RECHECK)].append(nudge.id)
+                continue
+            groups[("invite", nudge.id, DeliveryChannel.EMAIL.value)].append(
+                _invitation_pending(nudge, tp, employee, run)
+            )
             continue
         # The person's preference as it is now: they may have changed it since this was queued.
         channel, note = choose_channel(
@@ -802,20 +855,48 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
         report.sent += len(in_app)
         report.messages += len(in_app)
         db.session.commit()
-    outside = [(key, group) for key, group in groups.items() if key[-1] != DeliveryChannel.IN_APP.value]
-    for index, (_key, group) in enumerate(outside):
-        channel = group[0].channel
-        now = run.clock()
-        if channel.value in run.skip_channels(now):
-            _release(
-                [p.nudge.id for p in group], until=run.blocked_until.get(channel.value, now + PAUSED_RECHECK)
-            )
-            report.held += len(group)
-            continue
-        _send_group(group, run, report, now)
-        if index % 20 == 19:
-            db.session.expire_all()
-    db.session.commit()
+    outside = [group for key, group in groups.items() if key[-1] != DeliveryChannel.IN_APP.value]
+    if outside:
+        _send_groups([_job(group, profiles, team_channels, run.settings) for group in outside], run, report)
+
+
+def _team_digest_obstacle(
+    channel: DeliveryChannel, team_channel: TeamChannel | None, settings: NudgeSettings
+) -> str:
+    """Why a team's digest cannot go to its channel ('' when it can)."""
+    if channel is DeliveryChannel.TEAMS:
+        if teams_webhook_for(None, team_channel) is None:
+            return "The team has no working Teams workflow for its digest."
+        return ""
+    if team_channel is None or not team_channel.slack_digest_channel or not settings.slack_enabled:
+        return "The team has no Slack channel for its digest (or Slack is not set up)."
+    return ""
+
+
+def _invitation_obstacle(nudge: Nudge, tp: Touchpoint | None, run: _Run, invites_off: set[int]) -> str:
+    """Why a queued calendar invitation should not go out any more ('' when it should)."""
+    if tp is None:
+        return "The touchpoint was removed."
+    if (nudge.payload or {}).get("sequence") != tp.sequence:
+        return "Not needed any more: a later change to the touchpoint replaced this invitation."
+    if not run.settings.email_enabled:
+        return "Email is not set up (no SMTP_HOST), so calendar invitations cannot be sent."
+    if nudge.recipient_id in invites_off:
+        return "The person turned calendar invitations off."
+    return ""
+
+
+def _invitation_pending(nudge: Nudge, tp: Touchpoint, employee: Employee, run: _Run) -> _Pending:
+    from touchpoints.nudges.calendar import invitation
+    from touchpoints.nudges.invitations import invitation_item
+
+    pending = _Pending(nudge, DeliveryChannel.EMAIL)
+    pending.item = invitation_item(
+        tp, nudge_id=nudge.id, recipient_id=employee.id, timezone=employee.timezone, settings=run.settings
+    )
+    pending.ics = invitation(tp, run.settings, viewer_id=employee.id)
+    pending.method = "CANCEL" if tp.status is TouchpointStatus.CANCELLED else "REQUEST"
+    return pending
 
 
 def facts_for(
@@ -859,54 +940,191 @@ def facts_for(
     )
 
 
-def _record_sent(group: list[_Pending], ref: str | None, now: datetime, note: str = "") -> None:
-    db.session.execute(
-        update(Nudge)
-        .where(Nudge.id.in_([p.nudge.id for p in group]))
-        .values(
-            status=NudgeStatus.SENT,
-            sent_at=now,
-            external_ref=ref,
-            bundled=len(group) > 1,
-            channel=group[0].channel,
-            lease_owner=None,
-            lease_until=None,
-            updated_at=now,
-            last_error=note[:300] if note else "",
-        )
-        .execution_options(synchronize_session=False)
-    )
+@dataclass
+class _Job:
+    """One outside message, ready to leave: everything a sender thread needs, without the database."""
+
+    group: list[_Pending]
+    channel: DeliveryChannel
+    message: compose.Message
+    attempts: int
+    email: str = ""
+    full_name: str = ""
+    slack_user_id: str | None = None
+    slack_dm_channel: str | None = None
+    # A team digest goes to the team's Slack channel rather than to a person's DM.
+    slack_channel: str | None = None
+    webhook_url: str | None = None
+    own_webhook: bool = False
+    # A calendar invitation, built whole before it leaves (text, HTML, text/calendar, invite.ics).
+    prepared_email: EmailMessage | None = None
+    started_at: datetime | None = None
+    result: SendResult | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        return [p.nudge.id for p in self.group]
 
 
-def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: datetime) -> None:
-    """Send one message for a group of nudges and record the answer."""
-    settings = run.settings
-    ids = [p.nudge.id for p in group]
-    channel = group[0].channel
+def _job(
+    group: list[_Pending],
+    profiles: dict[int, DeliveryProfile],
+    team_channels: dict[int, TeamChannel],
+    settings: NudgeSettings,
+) -> _Job:
+    """Read what sending a group needs from the batch's rows, so the sending thread has no queries."""
     nudge = group[0].nudge
-    message = compose.compose([p.item for p in group if p.item is not None])
-    attempts = max(p.nudge.attempts for p in group) + 1  # read before the commit below expires the rows
-    # Committed before the request leaves: if this process dies now, the row says "may have been sent".
-    db.session.execute(
-        update(Nudge)
-        .where(Nudge.id.in_(ids))
-        .values(send_started_at=now, attempts=Nudge.attempts + 1, channel=channel)
-        .execution_options(synchronize_session=False)
+    employee = nudge.recipient
+    job = _Job(
+        group=group,
+        channel=group[0].channel,
+        message=compose.compose([p.item for p in group if p.item is not None]),
+        attempts=max(p.nudge.attempts for p in group) + 1,
     )
-    db.session.commit()
-    result = _send(message, group, run)
-    _learn(nudge, result, run)
-    verdict = result.verdict
-    if verdict is Verdict.SENT:
-        _record_sent(group, result.external_ref, now, note=group[0].note)
-        report.sent += len(group)
-        report.messages += 1
-    elif verdict is Verdict.RETRY:
+    if employee is None:
+        team_channel = team_channels.get(nudge.team_id or -1)
+        if job.channel is DeliveryChannel.TEAMS:
+            job.webhook_url = teams_webhook_for(None, team_channel)
+        else:
+            job.slack_channel = team_channel.slack_digest_channel if team_channel else ""
+        return job
+    profile = profiles.get(employee.id)
+    job.email, job.full_name, job.slack_user_id = employee.email, employee.full_name, employee.slack_user_id
+    job.slack_dm_channel = profile.slack_dm_channel if profile else None
+    if job.channel is DeliveryChannel.TEAMS:
+        job.webhook_url = teams_webhook_for(profile, team_channels.get(employee.team_id or -1))
+        job.own_webhook = profile is not None and profile.teams_webhook_url == job.webhook_url
+    if group[0].ics is not None:
+        job.prepared_email = build_invitation_email(
+            job.message,
+            to_name=employee.full_name,
+            to_email=employee.email,
+            sender=settings.smtp_from,
+            ics=group[0].ics,
+            method=group[0].method,
+        )
+    return job
+
+
+# Core statements run as one executemany per turn (the ORM's bulk path costs more than the send).
+_NUDGES = Nudge.__table__
+_MARK_STARTED = (
+    update(_NUDGES)
+    .where(_NUDGES.c.id == bindparam("_id"))
+    .values(send_started_at=bindparam("_at"), attempts=_NUDGES.c.attempts + 1, channel=bindparam("_channel"))
+)
+_RECORD_SENT = (
+    update(_NUDGES)
+    .where(_NUDGES.c.id == bindparam("_id"))
+    .values(
+        status=NudgeStatus.SENT,
+        sent_at=bindparam("_sent_at"),
+        external_ref=bindparam("_ref"),
+        bundled=bindparam("_bundled"),
+        channel=bindparam("_channel"),
+        lease_owner=None,
+        lease_until=None,
+        updated_at=bindparam("_at"),
+        last_error=bindparam("_note"),
+    )
+)
+
+
+def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
+    """Send the batch's messages from the pool of sender threads, recording answers as they come.
+
+    Each turn of the loop is one commit that records the answers that came back and marks the
+    messages about to leave as started. Only a message handed to a free thread is marked, so a
+    run killed at any moment leaves as `unknown` exactly the messages that were in flight or whose
+    answer was not yet recorded, and nothing that never left.
+    """
+    waiting = deque(jobs)
+    in_flight: dict[Future, _Job] = {}
+    answered: list[_Job] = []
+    while waiting or in_flight or answered:
+        now = run.clock()
+        if answered:
+            _record_answers(answered, run, report, now)
+            answered = []
+        starting: list[_Job] = []
+        while waiting and len(in_flight) + len(starting) < run.threads:
+            job = waiting[0]
+            if job.channel.value in run.skip_channels(now):
+                # Paused or rate limited since the batch was planned: back to the queue, uncounted.
+                waiting.popleft()
+                _release(job.ids, until=run.blocked_until.get(job.channel.value, now + PAUSED_RECHECK))
+                report.held += len(job.group)
+                continue
+            busy = {j.channel for j in (*in_flight.values(), *starting)}
+            if job.channel.value not in run.proven and job.channel in busy:
+                # Until a channel has answered well in this run, one message at a time goes to it:
+                # a rate limit, an outage or a revoked token is then learnt from one message, not four.
+                break
+            waiting.popleft()
+            job.started_at = now
+            starting.append(job)
+        if starting:
+            # Committed before the request leaves: should this process die, the row says "may have arrived".
+            db.session.execute(
+                _MARK_STARTED,
+                [{"_id": i, "_channel": job.channel, "_at": now} for job in starting for i in job.ids],
+            )
+        db.session.commit()
+        for job in starting:
+            in_flight[run.pool.submit(_send, job, run)] = job
+        if not in_flight:
+            continue
+        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+        for future in done:
+            job = in_flight.pop(future)
+            error = future.exception()
+            job.result = (
+                SendResult(Verdict.UNKNOWN, f"The send failed after it started: {error}")
+                if error is not None
+                else future.result()
+            )
+            answered.append(job)
+
+
+def _record_answers(jobs: list[_Job], run: _Run, report: DeliveryReport, now: datetime) -> None:
+    """Write what the channels answered: every sent nudge in one statement, the rest one group each."""
+    sent_rows: list[dict[str, Any]] = []
+    for job in jobs:
+        result = job.result or SendResult(Verdict.UNKNOWN, "No answer was recorded")
+        _learn(job.group[0].nudge, result, run)
+        if result.verdict is Verdict.SENT:
+            run.proven.add(job.channel.value)
+            note = job.group[0].note[:300]
+            sent_rows.extend(
+                {
+                    "_id": nudge_id,
+                    "_sent_at": job.started_at or now,
+                    "_ref": result.external_ref,
+                    "_bundled": len(job.group) > 1,
+                    "_channel": job.channel,
+                    "_at": now,
+                    "_note": note,
+                }
+                for nudge_id in job.ids
+            )
+            report.sent += len(job.group)
+            report.messages += 1
+        else:
+            _record_problem(job, result, run, report, now)
+    if sent_rows:
+        db.session.execute(_RECORD_SENT, sent_rows)
+
+
+def _record_problem(job: _Job, result: SendResult, run: _Run, report: DeliveryReport, now: datetime) -> None:
+    """Record a message that did not go: retry later, unknown, dead, or pause its channel."""
+    settings = run.settings
+    ids, channel, attempts, verdict = job.ids, job.channel, job.attempts, result.verdict
+    if verdict is Verdict.RETRY:
         if result.retry_after is not None:
             run.blocked_until[channel.value] = now + timedelta(seconds=result.retry_after)
         if attempts >= settings.max_attempts:
             _close(ids, NudgeStatus.DEAD, f"Gave up after {attempts} attempts. Last answer: {result.reason}")
-            report.dead += len(group)
+            report.dead += len(ids)
         else:
             delay = backoff_delay(attempts, settings, result.retry_after)
             db.session.execute(
@@ -923,10 +1141,10 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
                 )
                 .execution_options(synchronize_session=False)
             )
-            report.retried += len(group)
+            report.retried += len(ids)
     elif verdict is Verdict.UNKNOWN:
         _close(ids, NudgeStatus.UNKNOWN, result.reason)
-        report.unknown += len(group)
+        report.unknown += len(ids)
     elif verdict is Verdict.PAUSE:
         # The token is at fault, not the nudge: it waits, uncounted, with the rest of the queue.
         db.session.execute(
@@ -946,61 +1164,55 @@ def _send_group(group: list[_Pending], run: _Run, report: DeliveryReport, now: d
         )
         pause_channel(channel, result.reason, now=now)
         run.paused.add(channel.value)
-        report.held += len(group)
+        report.held += len(ids)
     else:  # DEAD, REROUTE: permanent for this nudge; the person is marked so the next ones fall back
         hint = (
             " Later nudges to this person use their fallback channel." if verdict is Verdict.REROUTE else ""
         )
         _close(ids, NudgeStatus.DEAD, result.reason + hint)
-        report.dead += len(group)
-    db.session.commit()
+        report.dead += len(ids)
 
 
-def _send(message: compose.Message, group: list[_Pending], run: _Run) -> SendResult:
-    nudge = group[0].nudge
-    channel = group[0].channel
-    employee = nudge.recipient
-    if channel is DeliveryChannel.SLACK:
-        if employee is None:
-            team_channel = db.session.get(TeamChannel, nudge.team_id)
-            return run.slack.post(message, channel=team_channel.slack_digest_channel if team_channel else "")
-        profile = db.session.get(DeliveryProfile, employee.id)
+def _send(job: _Job, run: _Run) -> SendResult:
+    """Send one message on its channel (runs in a sender thread: no database here)."""
+    message = job.message
+    if job.channel is DeliveryChannel.SLACK:
+        if job.slack_channel is not None:
+            return run.slack.post(message, channel=job.slack_channel)
         return run.slack.send(
-            message,
-            email=employee.email,
-            user_id=employee.slack_user_id,
-            dm_channel=profile.slack_dm_channel if profile else None,
+            message, email=job.email, user_id=job.slack_user_id, dm_channel=job.slack_dm_channel
         )
-    if channel is DeliveryChannel.TEAMS:
-        profile = db.session.get(DeliveryProfile, employee.id)
-        team_channel = db.session.get(TeamChannel, employee.team_id) if employee.team_id else None
-        url = teams_webhook_for(profile, team_channel)
-        if not url:
+    if job.channel is DeliveryChannel.TEAMS:
+        if not job.webhook_url:
             return SendResult(Verdict.REROUTE, "No working Teams workflow for this person or their team")
-        result = run.teams.send(message, webhook_url=url)
+        result = run.teams.send(message, webhook_url=job.webhook_url)
         if result.learnt and "teams_broken" in result.learnt:
-            own = profile is not None and profile.teams_webhook_url == url
-            result = SendResult(
-                result.verdict,
-                result.reason,
-                learnt={**result.learnt, "teams_scope": "person" if own else "team"},
-            )
+            scope = "person" if job.own_webhook else "team"
+            result = SendResult(result.verdict, result.reason, learnt={**result.learnt, "teams_scope": scope})
         return result
-    if channel is DeliveryChannel.EMAIL:
-        email = build_email(
-            message, to_name=employee.full_name, to_email=employee.email, sender=run.settings.smtp_from
-        )
+    if job.prepared_email is not None:
+        return run.email.send(job.prepared_email)
+    if job.channel is DeliveryChannel.EMAIL:
+        email = build_email(message, to_name=job.full_name, to_email=job.email, sender=run.settings.smtp_from)
         return run.email.send(email)
-    return SendResult.sent(f"in_app:{nudge.id}")
+    return SendResult.sent(f"in_app:{job.group[0].nudge.id}")
 
 
 def _learn(nudge: Nudge, result: SendResult, run: _Run) -> None:
     """Keep what a channel told us about the person: Slack ids, a missing account, a broken webhook."""
     learnt = result.learnt or {}
     employee = nudge.recipient
+    now = run.clock()
+    if learnt.get("teams_broken") and employee is None and nudge.team_id is not None:
+        # A team digest found the team's workflow gone: members who fall back to it learn it too.
+        team_channel = db.session.get(TeamChannel, nudge.team_id)
+        if team_channel is not None:
+            team_channel.teams_webhook_broken_at = now
+            team_channel.teams_webhook_error = f"{learnt['teams_broken']} at {now:%d %b %Y %H:%M} UTC"
+            db.session.flush()
+        return
     if not learnt or employee is None:
         return
-    now = run.clock()
     if learnt.get("slack_user_id"):
         db.session.execute(
             update(Employee)

@@ -21,6 +21,7 @@ from touchpoints.nudges import calendar as ics
 from touchpoints.nudges.delivery_page import delivery_overview, describe_nudge, notification_rows
 from touchpoints.nudges.forms import ActionForm, ConfirmActionForm, NotificationSettingsForm, TeamChannelForm
 from touchpoints.nudges.interactions import SlackInteractions, log_from_chat
+from touchpoints.nudges.invitations import set_invites, wants_invites
 from touchpoints.nudges.links import LinkError, read_action
 from touchpoints.nudges.models import (
     DeliveryChannel,
@@ -29,6 +30,7 @@ from touchpoints.nudges.models import (
     NudgeStatus,
     TeamChannel,
 )
+from touchpoints.nudges.preferences import set_teams_digest, teams_digest_teams
 from touchpoints.nudges.services import (
     NudgeActionError,
     dismiss_nudge,
@@ -194,12 +196,15 @@ def unread_count():
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @signed_in
 def notification_settings():
-    """My delivery settings: digest, my Teams workflow, my calendar feed."""
+    """My delivery settings: digest, calendar invitations, my Teams workflow, my calendar feed."""
     profile = db.session.get(DeliveryProfile, current_user.employee_id)
     form = NotificationSettingsForm(obj=profile)
+    if request.method == "GET":
+        form.calendar_invites.data = wants_invites(current_user.employee_id)
     if form.validate_on_submit():
         profile = profile_for(current_user.employee_id)
         profile.daily_digest = bool(form.daily_digest.data)
+        set_invites(current_user.employee_id, bool(form.calendar_invites.data), actor_id=current_user.id)
         url = (form.teams_webhook_url.data or "").strip() or None
         if url != profile.teams_webhook_url:
             profile.teams_webhook_url = url
@@ -362,10 +367,12 @@ def reset_person(employee_id: int):
 @bp.route("/nudges/teams/<int:team_id>", methods=["GET", "POST"])
 @hr_only
 def team_channels(team_id: int):
-    """A team's Teams workflow and Slack digest channel."""
+    """A team's Teams workflow (with or without the weekly digest) and Slack digest channel."""
     team = db.session.get(Team, team_id) or abort(404)
     channel = db.session.get(TeamChannel, team_id)
     form = TeamChannelForm(obj=channel)
+    if request.method == "GET":
+        form.teams_digest.data = team_id in teams_digest_teams([team_id])
     if form.validate_on_submit():
         if channel is None:
             channel = TeamChannel(team_id=team_id)
@@ -375,6 +382,7 @@ def team_channels(team_id: int):
             channel.teams_webhook_url = url
             channel.teams_webhook_broken_at, channel.teams_webhook_error = None, ""
         channel.slack_digest_channel = (form.slack_digest_channel.data or "").strip().upper()
+        set_teams_digest(team_id, bool(form.teams_digest.data), actor_id=current_user.id)
         db.session.commit()
         flash(f"Channels of {team.name} saved.", "success")
         return redirect(url_for("nudges.delivery"))

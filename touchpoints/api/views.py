@@ -24,6 +24,7 @@ ENDPOINT_MODULES = (
     "touchpoints.rituals.api",
     "touchpoints.programmes.api",
     "touchpoints.coffee.api",
+    "touchpoints.nudges.api",
 )
 
 

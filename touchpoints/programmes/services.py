@@ -7,6 +7,7 @@ caller commits or rolls back.
 """
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -274,8 +275,8 @@ def tenure_months(started: date | None, today: date) -> int:
     """Whole months since a start date (0 when unknown or ahead)."""
     if started is None or started > today:
         return 0
-    delta = relativedelta(today, started)
-    return delta.years * 12 + delta.months
+    # Plain arithmetic, not relativedelta: suggestions run this for every candidate in the company.
+    return (today.year - started.year) * 12 + today.month - started.month - (today.day < started.day)
 
 
 def duration_words(months: int) -> str:
@@ -388,42 +389,50 @@ def suggestions_for(programme: Programme, person: Employee, *, limit: int = SUGG
         query = query.where(Employee.id != person.manager_id)
     mine = (person.timezone, person.work_start, person.work_end)
     my_place = (person.location or "").strip().casefold()
+    my_team = person.team_id
+    cap = programme.load_cap
     overlaps: dict[tuple[str, time, time], float] = {}
-    verb = programme.supports_verb
-    found: list[Suggestion] = []
-    for (cid, name, title, team_id, team_name, location, tz, work_start, work_end, since,
-         n) in db.session.execute(query):
-        reasons: list[str] = []
-        score = 0.0
-        if person.team_id is not None and team_id != person.team_id:
-            score += 3
-            reasons.append(f"other team ({team_name})" if team_name else "other team")
-        elif person.team_id is not None:
-            reasons.append("same team")
-        place = (location or "").strip().casefold()
-        if my_place and place == my_place:
+    # Score every candidate with plain numbers first; words only for the few that are shown.
+    scored: list[tuple[float, int, str, int, Any, float | None, int]] = []
+    for row in db.session.execute(query):
+        cid, name, _, team_id, _, location, tz, work_start, work_end, since, n = row
+        score = 3.0 if my_team is not None and team_id != my_team else 0.0
+        hours: float | None = None
+        if my_place and (location or "").strip().casefold() == my_place:
             score += 2
-            reasons.append(f"same location ({location.strip()})")
         else:
             window = (tz, work_start, work_end)
-            if window not in overlaps:
-                overlaps[window] = overlap_hours(today, mine, window)
-            hours = overlaps[window]
-            if hours >= 0.5:
-                score += min(hours, 8) / 4
-                reasons.append(_hours_words(hours))
-            else:
-                score -= 1
-                reasons.append("no working-time overlap")
+            hours = overlaps.get(window)
+            if hours is None:
+                hours = overlaps[window] = overlap_hours(today, mine, window)
+            score += min(hours, 8) / 4 if hours >= 0.5 else -1
         months = tenure_months(since, today)
-        score += min(months, 60) / 30
-        reasons.append(tenure_words(months))
-        score -= 2 * n / programme.load_cap
-        reasons.append(f"{verb} {n} of {programme.load_cap}")
-        found.append(Suggestion(cid, name, title or "", team_name or "", location or "", tz, n,
-                                programme.load_cap, months, round(score, 2), reasons))
-    found.sort(key=lambda s: (-s.score, s.load, s.full_name.casefold(), s.employee_id))
-    return found[:limit]
+        score += min(months, 60) / 30 - 2 * n / cap
+        # Best first: highest score, then the lightest load, then by name (the id makes each unique).
+        scored.append((-round(score, 2), n, name.casefold(), cid, row, hours, months))
+    return [_suggestion(programme, row, -negated, hours, months, my_team)
+            for negated, _, _, _, row, hours, months in heapq.nsmallest(limit, scored)]
+
+
+def _suggestion(programme: Programme, row: Any, score: float, hours: float | None, months: int,
+                my_team: int | None) -> Suggestion:
+    """A scored candidate with its reasons in words, in the order the score weighs them."""
+    cid, name, title, team_id, team_name, location, tz, _, _, _, n = row
+    reasons: list[str] = []
+    if my_team is not None and team_id != my_team:
+        reasons.append(f"other team ({team_name})" if team_name else "other team")
+    elif my_team is not None:
+        reasons.append("same team")
+    if hours is None:
+        reasons.append(f"same location ({location.strip()})")
+    elif hours >= 0.5:
+        reasons.append(_hours_words(hours))
+    else:
+        reasons.append("no working-time overlap")
+    reasons.append(tenure_words(months))
+    reasons.append(f"{programme.supports_verb} {n} of {programme.load_cap}")
+    return Suggestion(cid, name, title or "", team_name or "", location or "", tz, n, programme.load_cap,
+                      months, score, reasons)
 
 
 # ---------------------------------------------------------------- making and ending pairs

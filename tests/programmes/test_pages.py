@@ -208,3 +208,18 @@ def test_the_buddy_programme_lists_new_colleagues_without_a_buddy(client, login,
     page = words_of(client.get(f"/programmes/{company.buddy.id}"))
     assert "New colleagues without a buddy" in page and "Eli Newcomer Onboarding · Platform" in page
     assert "New colleagues without a buddy" not in words_of(client.get(f"/programmes/{company.mentoring.id}"))
+
+
+def test_the_persons_page_keeps_earlier_pairs_for_hr_and_themself_not_their_manager(client, login, company):
+    from touchpoints.programmes.services import end_match
+
+    pair = create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
+    db.session.commit()
+    end_match(pair, actor=user_of(company.newcomer), reason="not_a_fit", note="Private words")
+    db.session.commit()
+    for viewer, sees in ((company.hr, True), (company.newcomer, True), (company.manager, False)):
+        login(viewer)
+        page = words_of(client.get(f"/people/{company.newcomer.id}"))
+        assert ("Earlier pairs Buddy: Dan Designer" in page) is sees, viewer.full_name
+        assert "Private words" not in page
+        client.post("/logout")

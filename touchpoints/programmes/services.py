@@ -747,22 +747,29 @@ def meetings_held_by_match(match_ids: list[int]) -> dict[int, int]:
 
 @dataclass
 class PersonSupport:
-    """The buddy and mentor side of a person's page: their live pairs and where the viewer may find one."""
+    """The buddy and mentor side of a person's page: live pairs, past ones, where the viewer may find one."""
 
     pairs: list[ProgrammeMatch]
     can_find_in: list[Programme]
+    past: list[ProgrammeMatch] = field(default_factory=list)
 
 
 def person_support(viewer, employee: Employee) -> PersonSupport:
-    """A person's live pairs (either side) and the programmes the viewer may match them in (two queries)."""
-    pairs = matches_of(employee.id, active_only=True)
+    """A person's pairs (either side) and the programmes the viewer may match them in (two queries).
+
+    Past pairs are for HR and the person themself; a manager sees who looks after their report now.
+    """
+    everything = matches_of(employee.id)
+    pairs = [m for m in everything if m.is_active]
+    own_or_hr = viewer.is_hr or viewer.employee_id == employee.id
+    past = [m for m in everything if not m.is_active] if own_or_hr else []
     if employee.status is LifecycleStatus.ALUMNI or employee.deactivated_at is not None:
-        return PersonSupport(pairs, [])
+        return PersonSupport(pairs, [], past)
     managing = viewer.is_manager and not viewer.is_hr and viewer.employee_id != employee.id
     if not viewer.is_hr and not managing:
-        return PersonSupport(pairs, [])
+        return PersonSupport(pairs, [], past)
     has = {m.programme.kind for m in pairs if m.employee_id == employee.id}
     open_programmes = [p for p in list_programmes(active_only=True) if p.kind not in has]
     if not viewer.is_hr:
         open_programmes = [p for p in open_programmes if p.kind is SupportKind.BUDDY]
-    return PersonSupport(pairs, open_programmes)
+    return PersonSupport(pairs, open_programmes, past)

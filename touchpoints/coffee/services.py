@@ -328,7 +328,6 @@ def run_round(round_on: date, *, seed: int | None = None, actor=None) -> CoffeeR
     if round_for(round_on) is not None:
         return None
     plan = plan_round(round_on, seed=seed)
-    settings = programme()
     claim = CoffeeRound(round_on=round_on, seed=plan.seed, repeat_window_days=plan.window_days,
                         min_overlap_minutes=plan.min_overlap, started_by_id=actor.id if actor else None)
     try:
@@ -337,7 +336,7 @@ def run_round(round_on: date, *, seed: int | None = None, actor=None) -> CoffeeR
             db.session.flush()
     except IntegrityError:
         return None
-    _write_round(claim, plan, settings)
+    _write_round(claim, plan)
     claim.participants = len(plan.participants)
     claim.pairs, claim.trios = plan.pairing.pairs, plan.pairing.trios
     claim.unpaired = len(plan.pairing.unpaired)
@@ -355,7 +354,7 @@ def _team_names(team_ids: set[int]) -> dict[int, str]:
         if team_ids else {}
 
 
-def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme) -> None:
+def _write_round(claim: CoffeeRound, plan: RoundPlan) -> None:
     now = utcnow()
     groups = plan.pairing.groups
     moments = [_overlap_moments(plan, g) for g in groups]
@@ -377,7 +376,8 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan, settings: CoffeeProgramme)
     for group, (start, end) in zip(groups, moments, strict=True):
         weeks = min(plan.frequency.get(p, 2) for p in group)
         base = start or (_midnight(plan.round_on) + timedelta(hours=12))
-        due_at = base + timedelta(days=7 * weeks - 3)  # the Friday of the (last) week, at the shared time
+        # Four days into the last week of the window (the Friday, for Monday rounds), at the shared time.
+        due_at = base + timedelta(days=7 * weeks - 3)
         for index, pid in enumerate(group):
             partner = group[(index + 1) % len(group)]
             others = [people[o] for o in group if o != pid]

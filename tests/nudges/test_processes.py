@@ -163,3 +163,31 @@ def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_ur
     assert {n.status for n in nudges()} == {NudgeStatus.SENT}
     sent_by = [int(out.split(" sent")[0].split()[-1]) if " sent" in out else 0 for out, _ in outputs]
     assert sum(sent_by) == 120 and min(sent_by) > 0, outputs  # both did a share of the work
+
+
+def test_a_slow_answer_keeps_its_lease_so_no_other_run_takes_the_message(
+    app, database_url, wired_config, fake_slack
+):
+    """The lease (3 s here) is renewed while an answer takes longer than it: nothing is sent twice."""
+    from touchpoints.db_types import utcnow
+    from touchpoints.nudges.services import recover_lost_leases
+
+    _people_on_slack(fake_slack, 1)
+    fake_slack.then("chat.postMessage", delay=6)
+    process = _delivery_process(database_url, wired_config, NUDGE_SLACK_TIMEOUT=20)
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_slack.calls_to("chat.postMessage") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(4.5)  # longer than the lease: the run must have renewed it by now
+        assert recover_lost_leases(utcnow()) == (0, 0)  # what another scheduler would do first
+        [nudge] = nudges()
+        assert nudge.status is NudgeStatus.SENDING and nudge.lease_until > utcnow()
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "1 sent" in out
+    assert [n.status for n in nudges()] == [NudgeStatus.SENT]
+    assert len(_channels_posted(fake_slack)) == 1

@@ -448,6 +448,8 @@ class _Run:
         self.paused = set(paused_channels())
         self.blocked_until: dict[str, datetime] = {}
         self.threads = max(1, settings.send_threads)
+        self.worker = ""
+        self.lease_renewed = time.monotonic()
         # Channels that delivered in this run, so several messages may be in flight to them at once.
         self.proven: set[str] = set()
         self._local = threading.local()
@@ -573,6 +575,7 @@ def deliver(
     report.requeued, report.recovered_unknown = recover_lost_leases(clock())
     report.expired = expire_stale(clock())
     run = _Run(settings, clock)
+    run.worker = worker
     deadline = time.monotonic() + settings.run_seconds
     taken = 0
     # Delivery commits on every turn of its send loop; expiring the whole batch on each commit would
@@ -1043,6 +1046,7 @@ def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
     answered: list[_Job] = []
     while waiting or in_flight or answered:
         now = run.clock()
+        _renew_lease(run, now)
         if answered:
             _record_answers(answered, run, report, now)
             answered = []
@@ -1074,7 +1078,10 @@ def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
             in_flight[run.pool.submit(_send, job, run)] = job
         if not in_flight:
             continue
-        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+        # Wake up now and then even while every answer is slow, to renew the lease.
+        done, _ = wait(
+            list(in_flight), timeout=max(1.0, run.settings.lease_seconds / 3), return_when=FIRST_COMPLETED
+        )
         for future in done:
             job = in_flight.pop(future)
             error = future.exception()
@@ -1084,6 +1091,20 @@ def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
                 else future.result()
             )
             answered.append(job)
+
+
+def _renew_lease(run: _Run, now: datetime) -> None:
+    """Keep this run's lease on the rows it still holds, so slow answers never let another run take them."""
+    lease = run.settings.lease_seconds
+    if not run.worker or time.monotonic() - run.lease_renewed < lease / 3:
+        return
+    db.session.execute(
+        update(Nudge)
+        .where(Nudge.lease_owner == run.worker, Nudge.status == NudgeStatus.SENDING)
+        .values(lease_until=now + timedelta(seconds=lease))
+        .execution_options(synchronize_session=False)
+    )
+    run.lease_renewed = time.monotonic()
 
 
 def _record_answers(jobs: list[_Job], run: _Run, report: DeliveryReport, now: datetime) -> None:

@@ -91,3 +91,17 @@ def test_changing_the_time_replans_the_future_but_keeps_what_was_logged(app):
     future = [due for due, _ in rows if due > datetime.now(UTC)]
     assert future and all(due.astimezone(LONDON).hour == 14 for due in future)
     assert all(due.astimezone(LONDON).hour == 10 for due in _dues(ritual.id))  # the other is untouched
+
+
+def test_a_paused_ritual_drops_its_coming_dates_and_the_scheduler_adds_none(app):
+    team, manager, _ = team_with_manager("Paused")
+    today = date.today()
+    ritual = plan(manager, team, rrule="FREQ=WEEKLY", starts_on=today + timedelta(days=1), today=today)
+    assert _dues(ritual.id)
+    save_ritual(ritual, {"active": False}, viewer=Viewer.of(user_of(manager)), today=today)
+    db.session.commit()
+    assert _dues(ritual.id) == []
+    assert extend_ritual_series(today=today + timedelta(days=30))["occurrences"] == 0
+    save_ritual(ritual, {"active": True}, viewer=Viewer.of(user_of(manager)), today=today)
+    db.session.commit()
+    assert len(_dues(ritual.id)) >= 12

@@ -33,6 +33,10 @@ def load_command(paths: tuple[Path, ...], dry_run: bool, if_empty: bool) -> None
         db.session.rollback()
         for key, impact in result.impacts.items():
             verb = "new" if key in result.created else "changed"
+            if impact.candidate.rule.judges_teams:
+                click.echo(f"  {key} ({verb}): would put {impact.teams} team(s) out of compliance "
+                           f"({impact.in_scope} team(s) in scope)")
+                continue
             click.echo(f"  {key} ({verb}): would put {impact.people} employee(s) out of compliance "
                        f"({impact.violations} violation(s), {impact.in_scope} in scope)")
         click.echo(f"Dry run, nothing written. Loading would give: {result.summary()}.")
@@ -71,6 +75,8 @@ def evaluate_command() -> None:
         click.echo(f"  {policy.name:<44} {people:>6} people {violations:>7} violations")
     click.echo(f"{report.people_out_of_compliance} of {len(report.people)} people out of compliance, "
                f"{len(report.violations)} violations.")
+    for finding in report.team_violations:
+        click.echo(f"  Team {finding.team_name}: {finding.detail}")
 
 
 @policies_group.command("snapshot")

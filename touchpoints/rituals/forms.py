@@ -4,7 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from touchpoints.journeys.models import Mode
@@ -44,6 +53,7 @@ class RitualForm(FlaskForm):
     location = StringField("Place (optional)", validators=[Length(max=200)])
     organiser_email = StringField("Organiser's work email", validators=[Length(max=254)])
     description = TextAreaField("What it is for (optional)", validators=[Length(max=2000)])
+    active = BooleanField("Running (untick to pause: no new dates, no reminders)", default=True)
 
     def __init__(self, *args, teams: list[tuple[int, str]] = (), hr: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,7 +73,7 @@ class RitualForm(FlaskForm):
         self.time_of_day.data, self.timezone.data = ritual.time_of_day, ritual.timezone
         self.duration_minutes.data, self.location.data = ritual.duration_minutes, ritual.location
         self.organiser_email.data = ritual.organiser.email if ritual.organiser else ""
-        self.description.data = ritual.description
+        self.description.data, self.active.data = ritual.description, ritual.active
 
     def service_data(self) -> dict[str, Any]:
         """The typed values in the shape the services take."""
@@ -75,6 +85,7 @@ class RitualForm(FlaskForm):
             "time_of_day": self.time_of_day.data, "timezone": self.timezone.data or None,
             "duration_minutes": self.duration_minutes.data, "location": self.location.data,
             "organiser_email": self.organiser_email.data or "", "description": self.description.data,
+            "active": bool(self.active.data),
         }
 
     def show_errors(self, errors: dict[str, str]) -> None:

@@ -67,6 +67,7 @@ def index():
     team = db.session.get(Team, team_id) if team_id else None
     return render_template("rituals/index.html", rows=rows, calendar=calendar, manageable=manageable,
                            can_create=bool(viewer.team_choices()), team=team, tz=_viewer_zone(),
+                           team_choices=viewer.team_choices(),
                            weeks=CALENDAR_WEEKS)
 
 

@@ -179,3 +179,30 @@ def test_the_shipped_policies_include_the_hybrid_team_rule(app):
         "Every hybrid team holds a team meeting or team retreat in person every quarter.")
 
 
+
+
+def test_a_blocking_team_policy_is_escalated_to_hr_once(app):
+    from sqlalchemy import select
+
+    from touchpoints.nudges.models import Nudge, NudgeKind
+    from touchpoints.rituals.services import escalate_team_findings
+
+    hr = make_hr()
+    team, *_ = _team("Escalated")
+    _activate({**HYBRID_QUARTERLY, "severity": "block"})
+    assert escalate_team_findings(NOW) == {"findings": 1, "queued": 1}
+    assert escalate_team_findings(NOW)["queued"] == 0
+    (notice,) = db.session.scalars(select(Nudge).where(Nudge.kind == NudgeKind.NOTICE)).all()
+    assert notice.recipient_id == hr.id
+    assert notice.payload["headline"].startswith("Escalated is out of the policy")
+    assert notice.payload["link"] == f"/rituals?team={team.id}"
+    assert "did not meet in person in Q3 2026" in notice.payload["detail"]
+
+
+def test_a_warning_team_policy_is_not_escalated(app):
+    from touchpoints.rituals.services import escalate_team_findings
+
+    make_hr()
+    _team("Only counted")
+    _activate(HYBRID_QUARTERLY)
+    assert escalate_team_findings(NOW) == {"findings": 0, "queued": 0}

@@ -223,3 +223,14 @@ def test_the_persons_page_keeps_earlier_pairs_for_hr_and_themself_not_their_mana
         assert ("Earlier pairs Buddy: Dan Designer" in page) is sees, viewer.full_name
         assert "Private words" not in page
         client.post("/logout")
+
+
+def test_a_programme_needs_a_journey_with_moments_for_its_kind(client, login, company):
+    login(company.hr)
+    response = client.post(f"/programmes/{company.buddy.id}/edit", data={
+        "name": "New-hire buddy", "kind": "buddy", "journey_key": "mentoring-programme", "load_cap": "2",
+        "min_tenure_months": "6", "active": "y"})
+    assert response.status_code == 400
+    assert "has no touchpoint owned by the buddy" in words_of(response)
+    db.session.expire_all()
+    assert company.buddy.journey_key == "buddy-programme"

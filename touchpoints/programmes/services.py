@@ -28,10 +28,12 @@ from touchpoints.journeys.models import (
     EnrolmentStatus,
     JourneyStatus,
     JourneyTemplate,
+    OwnerRole,
     SupportAssignment,
     SupportKind,
     Touchpoint,
     TouchpointStatus,
+    TouchpointTemplate,
 )
 from touchpoints.journeys.services import (
     JourneyError,
@@ -138,8 +140,13 @@ def check_programme(data: dict[str, Any], *, programme: Programme | None = None)
     if programme is None or "journey_key" in data:
         journey_key = str(data.get("journey_key") or "").strip()
         journey = active_journey(journey_key) if journey_key else None
+        kind_now = clean.get("kind") or (programme.kind if programme is not None else None)
         if journey is None:
             errors["journey_key"] = "Choose an active journey for the pair's meetings."
+        elif kind_now is not None and not _owns_moments(journey, kind_now):
+            errors["journey_key"] = (f"{journey.label} has no touchpoint owned by the {kind_now.value}: "
+                                     f"the pair would have nothing to meet for. Choose a journey "
+                                     f"with {kind_now.value} touchpoints.")
         else:
             clean["journey_key"] = journey_key
     if programme is None or "load_cap" in data:
@@ -154,6 +161,14 @@ def check_programme(data: dict[str, Any], *, programme: Programme | None = None)
     if errors:
         raise ProgrammeValidationError(errors)
     return clean
+
+
+def _owns_moments(journey: JourneyTemplate, kind: SupportKind) -> bool:
+    """Whether a journey has touchpoints its buddy (or mentor) owns."""
+    role = OwnerRole.BUDDY if kind is SupportKind.BUDDY else OwnerRole.MENTOR
+    return db.session.scalar(select(TouchpointTemplate.id).where(TouchpointTemplate.journey_id == journey.id,
+                                                                 TouchpointTemplate.owner_role == role)
+                             .limit(1)) is not None
 
 
 def _has_matches(programme: Programme) -> bool:

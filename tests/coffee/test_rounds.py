@@ -109,7 +109,8 @@ def test_the_scheduler_job_runs_on_the_round_day_only(app):
 def test_the_job_is_registered_with_the_scheduler(app):
     from touchpoints.scheduling.scheduler import job_specs
 
-    assert job_specs()["coffee-pairing"].func is services.run_due_round
+    func = job_specs()["coffee-pairing"].func
+    assert (func.__module__, func.__name__) == ("touchpoints.coffee.services", "run_due_round")
 
 
 def test_same_seed_and_people_give_the_same_pairs(app):

@@ -51,6 +51,7 @@ def scheduler_command() -> None:
 def register(app: Flask) -> None:
     """Attach every command to the app's CLI."""
     from touchpoints.api.cli import tokens_group
+    from touchpoints.coffee.cli import coffee_group
     from touchpoints.journeys.cli import journeys_group
     from touchpoints.nudges.cli import nudges_group
     from touchpoints.people.cli import demo_command, people_group
@@ -62,3 +63,4 @@ def register(app: Flask) -> None:
                     journeys_group, surveys_group, policies_group, nudges_group):
         app.cli.add_command(command)
     app.cli.add_command(programmes_group)
+    app.cli.add_command(coffee_group)

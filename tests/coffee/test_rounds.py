@@ -376,3 +376,17 @@ def test_each_persons_own_working_hours_count(app):
         select(CoffeeUnpaired.reason).where(CoffeeUnpaired.round_id == made.id)
     ).all()
     assert all("overlap" in reason for reason in reasons)
+
+
+def test_operators_preview_and_run_a_round_from_the_command_line(app, runner):
+    for person in company(3):
+        opt_in(person)
+    day = MONDAY.isoformat()
+    preview = runner.invoke(args=["coffee", "round", "--date", day, "--seed", "5", "--dry-run"])
+    assert preview.exit_code == 0 and "nothing written" in preview.output
+    assert "1 group(s) of three" in preview.output
+    assert services.round_for(MONDAY) is None
+    done = runner.invoke(args=["coffee", "round", "--date", MONDAY.isoformat(), "--seed", "5"])
+    assert done.exit_code == 0 and "(seed 5)" in done.output and "1 group(s) of three" in done.output
+    again = runner.invoke(args=["coffee", "round", "--date", MONDAY.isoformat()])
+    assert again.exit_code != 0 and "already ran" in again.output

@@ -73,6 +73,9 @@ COVERED: dict[str, str] = {
     "coffee_unpaired": "coffee_pairing.left_unpaired",
     "coffee_rounds": "not about a person: who ran a pairing round by hand",
     "coffee_programmes": "not about a person: who changed the coffee pairing settings",
+    "ritual_attendance": "team_rituals_attendance",
+    "rituals": "not about a person: a team's ritual, who organises it and who planned it",
+    "ritual_occurrences": "not about a person: when a team met, how, and who logged it",
 }
 
 
@@ -205,6 +208,7 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
         .order_by(SurveyRound.opens_at, SurveyRound.id)).all()
     profile = db.session.get(DeliveryProfile, employee_id)
     coffee = _coffee(employee_id)
+    rituals = _rituals(employee_id)
 
     data = {
         "format": FORMAT,
@@ -254,8 +258,25 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
              "reminded_at": invitation.reminded_at, "answered_on": answered_on}
             for invitation, round_, title, answered_on in invitations],
         "coffee_pairing": coffee,
+        "team_rituals_attendance": rituals,
     }
     return plain(data)
+
+
+def _rituals(employee_id: int) -> list[dict[str, Any]]:
+    """Whether one came to each team meeting, town hall or retreat that was marked (one query)."""
+    from touchpoints.people.models import Team
+    from touchpoints.rituals.models import Ritual, RitualAttendance, RitualOccurrence
+
+    rows = db.session.execute(
+        select(Ritual.title, Ritual.kind, Team.name, RitualOccurrence.due_at, RitualAttendance.presence,
+               RitualAttendance.marked_at)
+        .join(RitualOccurrence, RitualOccurrence.id == RitualAttendance.occurrence_id)
+        .join(Ritual, Ritual.id == RitualOccurrence.ritual_id)
+        .outerjoin(Team, Team.id == Ritual.team_id)
+        .where(RitualAttendance.employee_id == employee_id).order_by(RitualOccurrence.due_at)).all()
+    return [{"ritual": title, "kind": kind, "team": team, "held_at": due, "presence": presence,
+             "marked_at": marked} for title, kind, team, due, presence, marked in rows]
 
 
 def _coffee(employee_id: int) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from touchpoints.journeys.models import (
 from touchpoints.nudges.models import DeliveryProfile, Nudge
 from touchpoints.policies.models import PolicyOverride
 from touchpoints.privacy.retention import GRIEVANCE_KINDS, GRIEVANCES, IMPORT_UPLOADS, RESET_LINKS
+from touchpoints.rituals.models import RitualAttendance
 from touchpoints.surveys.models import SurveyInvitation
 
 WHILE_EMPLOYED = ("While you work here. After you leave, an HR partner can erase it: it is then kept "
@@ -82,6 +83,14 @@ CATALOGUE: tuple[DataKind, ...] = (
              "your buddy or mentor is (or whom you support).",
              "HR partners, and the HR system through imports.",
              "You, your managers, HR partners.", WHILE_EMPLOYED),
+    DataKind("rituals", "Team rituals attended",
+             "Whether you came to each team meeting, town hall or retreat, in person or remotely, once "
+             "someone marked it.",
+             "The organiser, your team's manager or an HR partner when they log the meeting; you, when you "
+             "mark your own attendance.",
+             "You, the ritual's organiser, your team's manager, HR partners. Compliance figures use only "
+             "totals per meeting.",
+             WHILE_EMPLOYED),
     DataKind("grievances", "Grievance records",
              "Grievance meetings about you, with their agenda and notes.",
              "HR partners.", "HR partners, you, and whoever runs the meeting. Never your manager.",
@@ -132,10 +141,11 @@ def holdings(employee_id: int) -> dict[str, int]:
         count(SurveyInvitation, SurveyInvitation.employee_id == employee_id),
         count(AuditEntry, and_(AuditEntry.subject_type == "employee", AuditEntry.subject_id == employee_id)),
         count(PolicyOverride, PolicyOverride.employee_id == employee_id),
+        count(RitualAttendance, RitualAttendance.employee_id == employee_id),
     )).one()
     (login, profile, touchpoints, agenda, notes, enrolments, events, support, grievances, messages,
-     invitations, audit, overrides) = (int(v or 0) for v in row)
+     invitations, audit, overrides, rituals) = (int(v or 0) for v in row)
     return {"record": 1, "preferences": 1 + profile, "sign_in": login, "touchpoints": touchpoints,
             "agendas": agenda, "private_notes": notes, "journeys": enrolments + events + support,
             "grievances": grievances, "messages": messages, "surveys": invitations,
-            "audit": audit + overrides}
+            "audit": audit + overrides, "rituals": rituals}

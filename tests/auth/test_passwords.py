@@ -140,3 +140,10 @@ def test_an_old_hash_still_signs_in_and_is_redone_with_the_parameters_in_force(c
     assert user.session_token == token  # other devices stay signed in
     client.post("/logout")
     assert path_of(login(person)) == "/"  # the new hash verifies
+
+
+def test_a_shorthand_method_is_compared_with_what_it_stores(app):
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"  # werkzeug's own parameters, N=2^15, r=8, p=1
+    assert not services.needs_rehash(generate_password_hash("x" * 12, method="scrypt:32768:8:1"))
+    assert services.needs_rehash(generate_password_hash("x" * 12, method="scrypt:1024:8:1"))
+    assert not services.needs_rehash(None)

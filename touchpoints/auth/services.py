@@ -45,7 +45,12 @@ def needs_rehash(stored: str | None) -> bool:
     Werkzeug writes the full method into every hash ("scrypt:32768:8:1$salt$hash"), so a hash
     from before a change of parameters still verifies; it is redone at the next sign-in.
     """
-    return bool(stored) and stored.split("$", 1)[0] != password_hash_method()
+    if not stored:
+        return False
+    # Compared with what werkzeug writes for the method in force, so a shorthand such as "scrypt"
+    # (werkzeug's default parameters) matches the full "scrypt:32768:8:1" it stores.
+    in_force = _dummy_hash(password_hash_method()).split("$", 1)[0]
+    return stored.split("$", 1)[0] != in_force
 
 
 def hash_password(password: str) -> str:

@@ -11,7 +11,7 @@ from touchpoints.extensions import db
 from touchpoints.journeys.models import OwnerRole, SupportAssignment, SupportKind, Touchpoint
 from touchpoints.people.demo import DEMO_LOGINS, NAMED
 from touchpoints.people.models import Employee, LifecycleStatus, Team
-from touchpoints.programmes.models import ProgrammeMatch
+from touchpoints.programmes.models import MatchStatus, Programme, ProgrammeMatch
 
 pytestmark = pytest.mark.browser
 HR_PARTNER = dict(DEMO_LOGINS)["HR partner"]
@@ -66,7 +66,11 @@ def test_hr_pairs_a_buddy_from_the_suggestions(page, live_app, mentee, sign_in_a
     expect(page.locator("#support-heading + ul")).to_contain_text(f"Buddy: {buddy}")
 
     with live_app.app_context():
-        pair = db.session.scalar(select(ProgrammeMatch).where(ProgrammeMatch.employee_id == person_id))
+        pair = db.session.scalar(select(ProgrammeMatch)
+                                 .join(Programme, Programme.id == ProgrammeMatch.programme_id)
+                                 .where(ProgrammeMatch.employee_id == person_id,
+                                        ProgrammeMatch.status == MatchStatus.ACTIVE,
+                                        Programme.key == "new-hire-buddy"))
         owners = set(db.session.scalars(select(Touchpoint.owner_id).where(
             Touchpoint.enrolment_id == pair.enrolment_id, Touchpoint.owner_role == OwnerRole.BUDDY)))
         assert owners == {pair.partner_id}

@@ -66,3 +66,27 @@ def test_the_reminder_is_delivered_in_the_app_with_a_link_to_the_occurrence(app,
     login(manager)
     page = client.get("/notifications").get_data(as_text=True)
     assert "Team day is coming up" in page and f"/rituals/occurrences/{first.id}" in page
+
+
+def test_the_calendar_feed_carries_the_teams_rituals_at_their_local_time(app, client, login):
+    from icalendar import Calendar
+
+    from touchpoints.nudges.models import DeliveryProfile
+
+    team, manager, people = team_with_manager("Feed team")
+    other, other_lead, _ = team_with_manager("Not my team")
+    soon = date.today() + timedelta(days=5)
+    plan(manager, team, title="Feed team day", rrule=None, starts_on=soon, today=date.today(),
+         timezone="Europe/Berlin", location="Berlin office")
+    plan(other_lead, other, title="Someone else's day", rrule=None, starts_on=soon, today=date.today())
+    login(people[0])
+    client.post("/notifications/calendar", data={"action": "new"})
+    token = db.session.get(DeliveryProfile, people[0].id).calendar_token
+    feed = Calendar.from_ical(app.test_client().get(f"/calendar/{token}.ics").data)
+    events = {str(e["SUMMARY"]): e for e in feed.walk("VEVENT")}
+    assert "Someone else's day" not in events
+    event = events["Feed team day"]
+    start = event.decoded("DTSTART")
+    assert (start.hour, start.minute, str(start.tzinfo)) == (10, 0, "Europe/Berlin")
+    assert str(event["LOCATION"]) == "Berlin office"
+    assert "/rituals/occurrences/" in str(event["URL"])

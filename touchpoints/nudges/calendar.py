@@ -24,6 +24,7 @@ from touchpoints.nudges.models import DeliveryProfile
 from touchpoints.nudges.services import profile_for
 from touchpoints.nudges.settings import NudgeSettings
 from touchpoints.people.models import Employee
+from touchpoints.rituals.calendar import feed_events
 
 PRODID = "-//Touchpoints//Touchpoints calendar//EN"
 INVITE_KINDS = frozenset({TouchpointKind.ONE_ON_ONE, TouchpointKind.CHECK_IN})
@@ -126,6 +127,11 @@ def feed(employee: Employee, settings: NudgeSettings) -> bytes:
         if tp.kind.hr_only and employee.id not in (tp.employee_id, tp.owner_id):
             continue
         cal.add_component(_event(tp, settings, viewer_id=employee.id, cancelled=False))
+    # Team meetings and town halls the person is invited to or organises.
+    for event in feed_events(employee, base_url=settings.base_url, link=settings.link,
+                             since=now - timedelta(days=FEED_PAST_DAYS),
+                             until=now + timedelta(days=FEED_FUTURE_DAYS)):
+        cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()
 

@@ -234,3 +234,15 @@ def test_a_programme_needs_a_journey_with_moments_for_its_kind(client, login, co
     assert "has no touchpoint owned by the buddy" in words_of(response)
     db.session.expire_all()
     assert company.buddy.journey_key == "buddy-programme"
+
+
+def test_a_buddy_given_by_hand_shows_instead_of_suggestions(client, login, company):
+    from touchpoints.journeys.models import SupportKind
+    from touchpoints.journeys.services import assign_support
+
+    assign_support(company.newcomer, SupportKind.BUDDY, company.teammate, actor_id=None)
+    db.session.commit()
+    login(company.hr)
+    page = words_of(client.get(f"/programmes/{company.buddy.id}/people/{company.newcomer.id}"))
+    assert "Cleo Teammate has been their buddy since" in page and "given by hand" in page
+    assert "Choose Dan Designer" not in page

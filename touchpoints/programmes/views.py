@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from touchpoints.auth.access import hr_only, managers, signed_in
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
+from touchpoints.journeys.calendar import to_local
 from touchpoints.journeys.models import SupportKind
+from touchpoints.journeys.services import current_support
 from touchpoints.people.access import report_ids_query
 from touchpoints.people.models import Employee, LifecycleStatus
 from touchpoints.programmes import services
@@ -107,7 +109,8 @@ def detail(programme_id: int):
         else ([], 0)
     return render_template("programmes/detail.html", programme=programme, figures=figures, pairs=pairs,
                            ended=ended, held=held, find_form=FindPersonForm(), waiting=waiting,
-                           waiting_total=waiting_total, now_month=utcnow().strftime("%B"))
+                           waiting_total=waiting_total,
+                           now_month=to_local(utcnow(), current_user.employee.timezone).strftime("%B"))
 
 
 # ---------------------------------------------------------------- finding a buddy or mentor
@@ -158,9 +161,12 @@ def _suggestions_page(programme: Programme, person: Employee, form: MatchForm, s
         abort(403)
     current = [m for m in services.matches_of(person.id, active_only=True)
                if m.employee_id == person.id and m.programme.kind is programme.kind]
-    suggestions = [] if current else services.suggestions_for(programme, person)
+    # A buddy or mentor given by hand (on the person's journeys page) counts as one too.
+    by_hand = None if current else current_support(person.id).get(programme.kind)
+    suggestions = [] if current or by_hand else services.suggestions_for(programme, person)
     return render_template("programmes/suggest.html", programme=programme, person=person, form=form,
-                           suggestions=suggestions, current=current[0] if current else None), status
+                           suggestions=suggestions, current=current[0] if current else None,
+                           by_hand=by_hand), status
 
 
 @bp.get("/programmes/<int:programme_id>/people/<int:employee_id>")

@@ -142,3 +142,46 @@ def test_hr_sees_the_scheduler_jobs(app, client):
     assert [j["id"] for j in jobs] == [spec.id for spec in JOBS]
     assert jobs[0]["duration_ms"] == 12 and jobs[0]["last_error"] == "Boom" and jobs[0]["failures"] == 1
     assert jobs[1]["runs"] == 0 and jobs[1]["last_run_at"] is None
+
+
+def test_the_lists_cost_the_same_queries_for_few_or_many_rows(app, client):
+    from datetime import timedelta
+
+    from tests.nudges.conftest import make_touchpoint
+    from tests.querycount import count_queries
+
+    hr = make_hr("Hana HR")
+    manager = make_manager("Mia Manager")
+    report = make_employee("Ravi Report", manager=manager)
+    api_manager, api_hr = _api(client, manager), _api(client, hr)
+
+    def add(count: int, start: int) -> None:
+        for i in range(start, start + count):
+            due = utcnow() + timedelta(days=i + 1)
+            tp = make_touchpoint(report, manager, due_at=due, title=f"Check-in {i}")
+            enqueue(dedup_key=f"r{i}", kind=NudgeKind.REMINDER, recipient=manager, touchpoint_id=tp.id,
+                    channel=DeliveryChannel.IN_APP, payload={"lead": "2wd"})
+        db.session.commit()
+        for nudge in nudges():
+            if nudge.status is NudgeStatus.PENDING:
+                nudge.status, nudge.sent_at = NudgeStatus.SENT, utcnow()
+            if nudge.dedup_key.startswith("r") and int(nudge.dedup_key[1:]) % 2:
+                nudge.status, nudge.last_error = NudgeStatus.DEAD, "Slack: channel_not_found"
+        db.session.commit()
+
+    shown: list[tuple[int, int]] = []
+
+    def cost() -> tuple[int, int]:
+        with count_queries() as mine:
+            notifications = api_manager.get("/api/v1/notifications").json["data"]
+        with count_queries() as outbox:
+            problems = api_hr.get("/api/v1/nudges").json["data"]
+        shown.append((len(notifications), len(problems)))
+        return mine.count, outbox.count
+
+    add(4, 0)
+    cost()  # the first call of a token also records its first use
+    few = cost()
+    add(30, 4)
+    assert cost() == few
+    assert shown[-2] == (2, 2) and shown[-1] == (17, 17)

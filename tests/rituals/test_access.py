@@ -187,3 +187,21 @@ def test_hr_sets_a_teams_manager_parent_and_work_pattern(org, client, login):
     assert "cannot be part of itself or of one of its own sub-teams" in response.get_data(as_text=True)
     page = client.get("/people/teams").get_data(as_text=True)
     assert "Part of Product" in page and "Remote" in page
+
+
+def test_a_manager_who_organises_the_town_hall_changes_it_and_it_stays_company_wide(org, client, login):
+    town_hall = org["rituals"]["town_hall"]
+    town_hall.organiser_id = org["sales_lead"].id
+    db.session.commit()
+    login(org["sales_lead"])
+    page = client.get(f"/rituals/{town_hall.id}/edit").get_data(as_text=True)
+    assert '<option selected value="everyone">' in page
+    response = client.post(f"/rituals/{town_hall.id}/edit", data={
+        "title": "Town hall, Q-end", "kind": "town_hall", "team_id": "", "audience": "everyone",
+        "planned_mode": "in_person", "repeats": "FREQ=MONTHLY;INTERVAL=3",
+        "starts_on": town_hall.starts_on.isoformat(), "time_of_day": "16:00", "timezone": "Europe/London",
+        "duration_minutes": "60", "organiser_email": org["sales_lead"].email, "active": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(type(town_hall), town_hall.id)
+    assert changed.title == "Town hall, Q-end" and changed.audience is Audience.EVERYONE

@@ -55,10 +55,13 @@ class RitualForm(FlaskForm):
     description = TextAreaField("What it is for (optional)", validators=[Length(max=2000)])
     active = BooleanField("Running (untick to pause: no new dates, no reminders)", default=True)
 
-    def __init__(self, *args, teams: list[tuple[int, str]] = (), hr: bool = False, **kwargs):
+    def __init__(self, *args, teams: list[tuple[int, str]] = (), hr: bool = False,
+                 company_wide: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.team_id.choices = [("", "No team (everyone)")] * hr + [(str(i), n) for i, n in teams]
-        if not hr:
+        # Only HR plans for everyone; the organiser of a company-wide ritual keeps it company-wide.
+        everyone = hr or company_wide
+        self.team_id.choices = [("", "No team (everyone)")] * everyone + [(str(i), n) for i, n in teams]
+        if not everyone:
             self.audience.choices = [(a.value, a.label) for a in Audience if a is not Audience.EVERYONE]
 
     def fill(self, ritual) -> None:

@@ -16,7 +16,7 @@ from touchpoints.journeys.display import describe_rrule
 from touchpoints.people.models import Team
 from touchpoints.rituals import services
 from touchpoints.rituals.forms import CancelForm, LogForm, MarkForm, RitualForm
-from touchpoints.rituals.models import OccurrenceStatus, Presence, Ritual, RitualAttendance
+from touchpoints.rituals.models import Audience, OccurrenceStatus, Presence, Ritual, RitualAttendance
 from touchpoints.rituals.services import RitualValidationError, Viewer
 
 bp = Blueprint("rituals", __name__, url_prefix="/rituals")
@@ -97,7 +97,7 @@ def edit(ritual_id: int):
     teams = viewer.team_choices()
     if ritual.team_id and ritual.team_id not in {i for i, _ in teams}:
         teams = [(ritual.team_id, ritual.team.name), *teams]
-    form = RitualForm(teams=teams, hr=current_user.is_hr)
+    form = RitualForm(teams=teams, hr=current_user.is_hr, company_wide=ritual.audience is Audience.EVERYONE)
     if request.method == "GET":
         form.fill(ritual)
     return _save(form, ritual, viewer)

@@ -16,8 +16,8 @@ from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.models import TouchpointKind
 from touchpoints.journeys.outcomes import cancel_touchpoint, plan_touchpoint, reschedule
-from touchpoints.nudges.invitations import set_invites
 from touchpoints.nudges.models import NudgeKind, NudgeStatus
+from touchpoints.nudges.preferences import set_invites
 from touchpoints.nudges.services import deliver
 from touchpoints.people.models import Channel
 

@@ -5,43 +5,18 @@ When a touchpoint of an invite kind is planned, rescheduled or cancelled (the jo
 outbox, in the same transaction as the change. The dedup key carries the touchpoint's SEQUENCE, so
 each version is sent once; an invitation overtaken by a later change before it left is not sent.
 
-A person may turn calendar invitations off in their notification settings. Until the delivery
-profile has a column of its own for it, the choice is kept in the audit log (see `preferences`).
+A person may turn calendar invitations off in their notification settings (`preferences`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from touchpoints.journeys.models import Touchpoint, TouchpointStatus
 from touchpoints.nudges import compose
 from touchpoints.nudges.compose import Action, Item
 from touchpoints.nudges.models import DeliveryChannel, NudgeKind
-from touchpoints.nudges.preferences import choices, set_choice
+from touchpoints.nudges.preferences import invites_turned_off
 from touchpoints.nudges.services import enqueue
 from touchpoints.nudges.settings import NudgeSettings
-
-PREFERENCE_ACTION = "nudges.calendar_invites"
-PREFERENCE_SUBJECT = "employee"
-
-
-def invites_turned_off(employee_ids: Iterable[int]) -> set[int]:
-    """Which of these people turned calendar invitations off (one query)."""
-    found = choices(PREFERENCE_ACTION, PREFERENCE_SUBJECT, "calendar_invites", employee_ids)
-    return {employee_id for employee_id, wanted in found.items() if not wanted}
-
-
-def wants_invites(employee_id: int) -> bool:
-    """Whether a person gets calendar invitations by email (on unless they turned them off)."""
-    return employee_id not in invites_turned_off([employee_id])
-
-
-def set_invites(employee_id: int, wanted: bool, *, actor_id: int | None) -> bool:
-    """Turn a person's calendar invitations on or off; False when nothing changed. Caller commits."""
-    return set_choice(
-        PREFERENCE_ACTION, PREFERENCE_SUBJECT, "calendar_invites", employee_id, wanted, default=True,
-        actor_id=actor_id, summary=f"Calendar invitations by email turned {'on' if wanted else 'off'}",
-    )
 
 
 def invitation_key(touchpoint: Touchpoint, person_id: int) -> str:

@@ -183,6 +183,8 @@ class DeliveryProfile(db.Model):
     # Secret of the subscribable calendar feed; a new one revokes the old address.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     calendar_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Calendar invitations (.ics) by email for one-on-ones and check-ins; on unless turned off.
+    calendar_invites: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     employee = relationship("Employee", foreign_keys=[employee_id])
@@ -199,6 +201,8 @@ class TeamChannel(db.Model):
     teams_webhook_error: Mapped[str] = mapped_column(String(300), default="")
     # A Slack channel id (C…) that gets the team's weekly digest; empty for none.
     slack_digest_channel: Mapped[str] = mapped_column(String(32), default="")
+    # The weekly team digest also goes to the team's Teams workflow.
+    teams_digest: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     team = relationship("Team", foreign_keys=[team_id])

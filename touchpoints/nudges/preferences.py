@@ -1,9 +1,7 @@
-"""Delivery choices kept as audit entries until the delivery tables have columns for them.
+"""On/off delivery choices: a person's calendar invitations by email, a team's digest in Teams.
 
-A person's calendar invitations by email and a team's weekly digest in Teams are on/off choices
-that arrived after the nudges tables were released. Each change is an audit entry (who, when, from
-what to what); the latest entry about a person or team is the choice in force. One query reads
-the choices of any number of people or teams.
+Each change is also an audit entry (who, when, from what to what), as HR expects of settings that
+decide who is told what.
 """
 
 from __future__ import annotations
@@ -12,59 +10,57 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from touchpoints.audit.models import AuditEntry
 from touchpoints.audit.services import record
 from touchpoints.extensions import db
+from touchpoints.nudges.models import DeliveryProfile, TeamChannel
+from touchpoints.nudges.services import profile_for
 
 
-def choices(action: str, subject_type: str, key: str, ids: Iterable[int]) -> dict[int, bool]:
-    """The latest recorded value of one choice for each of these subjects that ever set it."""
-    wanted = sorted(set(ids))
+def invites_turned_off(employee_ids: Iterable[int]) -> set[int]:
+    """Which of these people turned calendar invitations off (one query)."""
+    wanted = sorted(set(employee_ids))
     if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(AuditEntry.subject_id, AuditEntry.after)
-        .where(
-            AuditEntry.action == action,
-            AuditEntry.subject_type == subject_type,
-            AuditEntry.subject_id.in_(wanted),
-        )
-        .order_by(AuditEntry.id)
-    ).all()
-    latest: dict[int, bool] = {}
-    for subject_id, after in rows:
-        if isinstance(after, dict) and key in after:
-            latest[subject_id] = bool(after[key])
-    return latest
+        return set()
+    return set(db.session.scalars(select(DeliveryProfile.employee_id).where(
+        DeliveryProfile.employee_id.in_(wanted), DeliveryProfile.calendar_invites.is_(False))))
 
 
-def set_choice(
-    action: str, subject_type: str, key: str, subject_id: int, value: bool, *, default: bool,
-    actor_id: int | None, summary: str,
-) -> bool:
-    """Record a new value of a choice; False when it already had it. The caller commits."""
-    current = choices(action, subject_type, key, [subject_id]).get(subject_id, default)
-    if current == value:
+def wants_invites(employee_id: int) -> bool:
+    """Whether a person gets calendar invitations by email (on unless they turned them off)."""
+    return employee_id not in invites_turned_off([employee_id])
+
+
+def set_invites(employee_id: int, wanted: bool, *, actor_id: int | None) -> bool:
+    """Turn a person's calendar invitations on or off; False when nothing changed. Caller commits."""
+    profile = profile_for(employee_id)
+    if profile.calendar_invites == wanted:
         return False
-    record(action, subject_type, subject_id, actor_id=actor_id, summary=summary,
-           before={key: current}, after={key: value})
+    profile.calendar_invites = wanted
+    record("nudges.calendar_invites", "employee", employee_id, actor_id=actor_id,
+           summary=f"Calendar invitations by email turned {'on' if wanted else 'off'}",
+           before={"calendar_invites": not wanted}, after={"calendar_invites": wanted})
     return True
-
-
-# ---------------------------------------------------------------- a team's digest in Teams
-
-TEAMS_DIGEST_ACTION = "nudges.team_teams_digest"
 
 
 def teams_digest_teams(team_ids: Iterable[int]) -> set[int]:
     """Which of these teams want the weekly digest in their Teams channel (off unless turned on)."""
-    found = choices(TEAMS_DIGEST_ACTION, "team", "teams_digest", team_ids)
-    return {team_id for team_id, on in found.items() if on}
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(TeamChannel.team_id).where(
+        TeamChannel.team_id.in_(wanted), TeamChannel.teams_digest.is_(True))))
 
 
 def set_teams_digest(team_id: int, on: bool, *, actor_id: int | None) -> bool:
     """Turn a team's weekly digest in Teams on or off; False when nothing changed. Caller commits."""
-    return set_choice(
-        TEAMS_DIGEST_ACTION, "team", "teams_digest", team_id, on, default=False, actor_id=actor_id,
-        summary=f"Weekly team digest in Teams turned {'on' if on else 'off'}",
-    )
+    channel = db.session.get(TeamChannel, team_id)
+    if channel is None:
+        channel = TeamChannel(team_id=team_id)
+        db.session.add(channel)
+    if channel.teams_digest == on:
+        return False
+    channel.teams_digest = on
+    record("nudges.team_teams_digest", "team", team_id, actor_id=actor_id,
+           summary=f"Weekly team digest in Teams turned {'on' if on else 'off'}",
+           before={"teams_digest": not on}, after={"teams_digest": on})
+    return True

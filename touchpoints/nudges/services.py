@@ -702,7 +702,7 @@ def _nudge_moment(nudge: Nudge) -> datetime:
 
 
 def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
-    from touchpoints.nudges.invitations import invites_turned_off
+    from touchpoints.nudges.preferences import invites_turned_off
     from touchpoints.policies.delivery import next_allowed_delivery
 
     now = run.clock()

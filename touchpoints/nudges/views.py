@@ -21,7 +21,6 @@ from touchpoints.nudges import calendar as ics
 from touchpoints.nudges.delivery_page import delivery_overview, describe_nudge, notification_rows
 from touchpoints.nudges.forms import ActionForm, ConfirmActionForm, NotificationSettingsForm, TeamChannelForm
 from touchpoints.nudges.interactions import SlackInteractions, log_from_chat
-from touchpoints.nudges.invitations import set_invites, wants_invites
 from touchpoints.nudges.links import LinkError, read_action
 from touchpoints.nudges.models import (
     DeliveryChannel,
@@ -30,7 +29,7 @@ from touchpoints.nudges.models import (
     NudgeStatus,
     TeamChannel,
 )
-from touchpoints.nudges.preferences import set_teams_digest, teams_digest_teams
+from touchpoints.nudges.preferences import set_invites, set_teams_digest, wants_invites
 from touchpoints.nudges.services import (
     NudgeActionError,
     dismiss_nudge,
@@ -371,8 +370,6 @@ def team_channels(team_id: int):
     team = db.session.get(Team, team_id) or abort(404)
     channel = db.session.get(TeamChannel, team_id)
     form = TeamChannelForm(obj=channel)
-    if request.method == "GET":
-        form.teams_digest.data = team_id in teams_digest_teams([team_id])
     if form.validate_on_submit():
         if channel is None:
             channel = TeamChannel(team_id=team_id)

@@ -280,6 +280,39 @@ def test_skipped_and_unlogged_chats_are_never_overdue_nor_escalated(app):
     assert services.my_pairs(b)[0].outcome == "Not logged"
 
 
+def test_a_coffee_chat_gets_its_introduction_and_no_reminder(app):
+    from dataclasses import replace
+
+    from touchpoints.nudges.models import PassWatermark
+    from touchpoints.nudges.reminders import remind_owners
+    from touchpoints.nudges.settings import NudgeSettings
+
+    # London and New York share 14:00-17:30 UTC: the chat falls after the Londoner's working morning.
+    a = make_employee("Amy", team=make_team("London team"), timezone="Europe/London")
+    b = make_employee("Bo", team=make_team("New York team"), timezone="America/New_York")
+    opt_in(a)
+    opt_in(b)
+    services.run_round(MONDAY, seed=1)
+    db.session.commit()
+    chat = db.session.scalar(select(Touchpoint).where(Touchpoint.employee_id == b.id))
+    assert chat.owner_id == a.id
+
+    def reminders_over_the_window(settings: NudgeSettings) -> int:
+        db.session.execute(PassWatermark.__table__.delete())
+        moment = datetime.combine(MONDAY, time(0), tzinfo=UTC)
+        while moment <= chat.due_at + timedelta(hours=6):
+            remind_owners(now=moment, settings=settings)
+            moment += timedelta(hours=6)
+        return db.session.scalar(
+            select(func.count()).select_from(Nudge).where(Nudge.kind == NudgeKind.REMINDER))
+
+    assert reminders_over_the_window(NudgeSettings.current()) == 0
+    # The same pass with a morning reminder for coffee would have nagged the Londoner that Friday.
+    current = NudgeSettings.current()
+    nagging = replace(current, leads={**current.leads, "coffee_chat": ("morning",)})
+    assert reminders_over_the_window(nagging) == 1
+
+
 def test_my_pairs_shows_partner_team_and_shared_hours_in_my_zone(app):
     london, auckland_team = make_team("London team"), make_team("Kiwi team")
     a = make_employee("Amy", team=london, timezone="Europe/London")

@@ -22,7 +22,8 @@ DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
     "termination_meeting": ("2wd", "morning"),
     "training_module": ("morning",),
     "pulse_survey": ("morning",),
-    "coffee_chat": ("morning",),
+    # Coffee is opt-in and may be skipped without pressure: the introduction is the only message.
+    "coffee_chat": (),
 }
 
 

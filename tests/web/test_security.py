@@ -149,5 +149,5 @@ def test_production_stores_full_cost_scrypt_hashes(production_app):
     assert response.status_code == 302
     db.session.expire_all()
     stored = db.session.scalar(select(User.password_hash).where(User.employee_id == person.id))
-    # werkzeug's default scrypt cost; the cheap test parameters never reach production.
-    assert stored.startswith("scrypt:32768:8:1$")
+    # The production scrypt cost (OWASP's N=2^14, r=8, p=5); the cheap test parameters never reach it.
+    assert stored.startswith("scrypt:16384:8:5$")

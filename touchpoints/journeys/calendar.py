@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.rrule import DAILY, rrulestr
 
 from touchpoints.journeys.models import Anchor, OffsetUnit
@@ -22,16 +21,24 @@ DEFAULT_SUBDIVISIONS = {"GB": "ENG"}
 MAX_WALK_DAYS = 3660  # a working-day walk never needs ten years; stops a calendar with no working days
 
 
+def _country_holidays(country: str, **options: object) -> dict[date, str]:
+    """The holidays package's calendar of a country, imported on first use: its country data
+    takes several MB, which a web worker that never asks about holidays need not hold."""
+    import holidays
+
+    return holidays.country_holidays(country, **options)
+
+
 @lru_cache(maxsize=4096)
 def holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
     """The public holidays of a country (and subdivision) in one year; none for unknown places."""
     country = (country or "").upper()
     subdivision = (subdivision or DEFAULT_SUBDIVISIONS.get(country, "")).upper()
     try:
-        found = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+        found = _country_holidays(country, subdiv=subdivision or None, years=year)
     except NotImplementedError:
         try:
-            found = holidays.country_holidays(country, years=year)  # unknown subdivision: country-wide
+            found = _country_holidays(country, years=year)  # unknown subdivision: country-wide
         except NotImplementedError:
             return frozenset()
     return frozenset(found.keys())
@@ -43,9 +50,9 @@ def holiday_name(country: str, subdivision: str, day: date) -> str | None:
         return None
     subdivision = (subdivision or DEFAULT_SUBDIVISIONS.get(country.upper(), "")).upper()
     try:
-        found = holidays.country_holidays(country.upper(), subdiv=subdivision or None, years=day.year)
+        found = _country_holidays(country.upper(), subdiv=subdivision or None, years=day.year)
     except NotImplementedError:
-        found = holidays.country_holidays(country.upper(), years=day.year)
+        found = _country_holidays(country.upper(), years=day.year)
     return found.get(day)
 
 

@@ -23,8 +23,8 @@ from touchpoints.journeys.models import (
 from touchpoints.nudges.models import ChannelState, DeliveryProfile, Nudge, PassWatermark, TeamChannel
 from touchpoints.people.models import Employee, ImportBatch, Team
 from touchpoints.policies.models import ComplianceSnapshot, Policy, PolicyOverride, PolicyVersion
-from touchpoints.rituals.models import Ritual, RitualAttendance, RitualOccurrence
 from touchpoints.programmes.models import Programme, ProgrammeMatch
+from touchpoints.rituals.models import Ritual, RitualAttendance, RitualOccurrence
 from touchpoints.scheduling.models import JobRun
 from touchpoints.surveys.models import (
     ConnectionAlert,
@@ -67,11 +67,11 @@ __all__ = [
     "PolicyOverride",
     "PolicyVersion",
     "PrivateNote",
+    "Programme",
+    "ProgrammeMatch",
     "Ritual",
     "RitualAttendance",
     "RitualOccurrence",
-    "Programme",
-    "ProgrammeMatch",
     "SupportAssignment",
     "Survey",
     "SurveyAnswer",

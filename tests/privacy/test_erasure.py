@@ -131,3 +131,29 @@ def test_an_erased_record_cannot_be_erased_twice(life):
     db.session.commit()
     with pytest.raises(ErasureRefused, match="already been erased"):
         erase_person(life.subject, actor=hr_user(life), typed_name=pseudonym(life.subject.id))
+
+
+def test_erasure_removes_the_coffee_opt_in_and_notes_on_ended_pairs_but_keeps_the_pairs(life):
+    from datetime import date
+
+    from touchpoints.coffee.models import CoffeeParticipant
+    from touchpoints.coffee.services import save_participation
+    from touchpoints.journeys.models import SupportKind
+    from touchpoints.programmes.models import MatchStatus, Programme, ProgrammeMatch
+
+    save_participation(life.subject, taking_part=True, frequency_weeks=2, actor=life.user(life.subject))
+    programme = Programme(key="buddies", name="Buddies", kind=SupportKind.BUDDY, journey_key="buddy")
+    db.session.add(programme)
+    db.session.flush()
+    pair = ProgrammeMatch(programme_id=programme.id, employee_id=life.hr.id, partner_id=life.subject.id,
+                          started_on=date(2026, 1, 5), ended_on=date(2026, 3, 2), status=MatchStatus.ENDED,
+                          end_note="ZOE has a new role; thank you for everything")
+    db.session.add(pair)
+    db.session.commit()
+    mark_departed(life.subject)
+    report = erase_person(life.subject, actor=hr_user(life), typed_name="Zoë Müller")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(CoffeeParticipant, life.subject.id) is None
+    assert db.session.get(ProgrammeMatch, pair.id).end_note == ""
+    assert (report.counts["coffee_opt_in"], report.counts["programme_pair_notes"]) == (1, 1)

@@ -171,3 +171,16 @@ def test_new_colleagues_without_a_buddy_are_listed_until_they_have_one(company):
     create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
     db.session.commit()
     assert waiting_for_a_buddy() == ([], 0)
+
+
+def test_both_peoples_exports_carry_the_pair_and_how_it_ended(company, pair):
+    from touchpoints.privacy.export import export_person
+
+    end_match(pair, actor=user_of(company.designer), reason="no_time", note="A big launch is coming.")
+    db.session.commit()
+    [mine] = export_person(company.newcomer.id)["programme_pairs"]
+    [theirs] = export_person(company.designer.id)["programme_pairs"]
+    assert (mine["role"], mine["with"], mine["status"]) == ("supported", "Dan Designer", "ended")
+    assert (theirs["role"], theirs["with"]) == ("supporting", company.newcomer.full_name)
+    assert mine["end_reason"] == "no_time" and mine["end_note"] == "A big launch is coming."
+    assert export_person(company.hr.id)["programme_pairs"] == []

@@ -4,8 +4,9 @@ What goes: name and contact details (replaced by a pseudonym everywhere they app
 others typed), job title, location and chat identities, every private note they wrote and every
 private note written about them, their comments on confirmations, the content of messages to them
 or about their touchpoints, their delivery settings, their sign-in (with roles, API tokens and
-reset links), sign-in attempts with their email, their survey invitations and participation, and
-uploaded CSV files that list them. Personal values in audit entries about them are replaced.
+reset links), sign-in attempts with their email, their survey invitations and participation, their
+coffee pairing opt-in and the notes left when their buddy or mentor pairs ended, and uploaded CSV
+files that list them. Personal values in audit entries about them are replaced.
 
 What stays, under the pseudonym: the touchpoints and lifecycle dates that make up the company's
 figures (compliance trends, journey maps), anonymous survey answers and aggregates (they never
@@ -21,12 +22,14 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from touchpoints.audit.models import AuditEntry
 from touchpoints.audit.services import record
 from touchpoints.auth.models import LoginAttempt, User
+from touchpoints.coffee.models import CoffeeParticipant
 from touchpoints.extensions import db
 from touchpoints.journeys.models import AgendaItem, PrivateNote, Touchpoint
 from touchpoints.nudges.models import DeliveryProfile, Nudge
 from touchpoints.people.models import Channel, Employee, ImportBatch, LifecycleStatus
 from touchpoints.privacy.retention import GRIEVANCE_KINDS
 from touchpoints.privacy.rows import delete_rows, scrub_text
+from touchpoints.programmes.models import ProgrammeMatch
 from touchpoints.surveys.models import SurveyInvitation, SurveyParticipation
 
 ERASED_DOMAIN = "erased.invalid"
@@ -137,6 +140,15 @@ def erase_person(employee: Employee, *, actor, typed_name: str) -> ErasureReport
                                                SurveyInvitation.employee_id == person_id)
     counts["survey_participation"] = delete_rows(SurveyParticipation.__table__,
                                                  SurveyParticipation.employee_id == person_id)
+    # Connection programmes: the coffee opt-in goes; pairs stay (under the pseudonym) for the
+    # programmes' figures, but not the notes written when a pair ended.
+    counts["coffee_opt_in"] = delete_rows(CoffeeParticipant.__table__,
+                                          CoffeeParticipant.employee_id == person_id)
+    counts["programme_pair_notes"] = db.session.execute(
+        update(ProgrammeMatch).where(
+            or_(ProgrammeMatch.employee_id == person_id, ProgrammeMatch.partner_id == person_id),
+            ProgrammeMatch.end_note != "")
+        .values(end_note="").execution_options(synchronize_session=False)).rowcount or 0
     counts["sign_in"] = delete_rows(User.__table__, User.employee_id == person_id)
     counts["sign_in_attempts"] = delete_rows(LoginAttempt.__table__,
                                              LoginAttempt.email_key == func.lower(email))

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEntry
@@ -73,6 +73,8 @@ COVERED: dict[str, str] = {
     "coffee_unpaired": "coffee_pairing.left_unpaired",
     "coffee_rounds": "not about a person: who ran a pairing round by hand",
     "coffee_programmes": "not about a person: who changed the coffee pairing settings",
+    "programme_matches": "programme_pairs (the programme, with whom, how it ended and its note)",
+    "programmes": "not about a person: who created a buddy or mentor programme",
     "ritual_attendance": "team_rituals_attendance",
     "rituals": "not about a person: a team's ritual, who organises it and who planned it",
     "ritual_occurrences": "not about a person: when a team met, how, and who logged it",
@@ -209,6 +211,7 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
     profile = db.session.get(DeliveryProfile, employee_id)
     coffee = _coffee(employee_id)
     rituals = _rituals(employee_id)
+    pairs = _programme_pairs(employee_id)
 
     data = {
         "format": FORMAT,
@@ -259,8 +262,28 @@ def export_person(employee_id: int, *, now: datetime | None = None) -> dict[str,
             for invitation, round_, title, answered_on in invitations],
         "coffee_pairing": coffee,
         "team_rituals_attendance": rituals,
+        "programme_pairs": pairs,
     }
     return plain(data)
+
+
+def _programme_pairs(employee_id: int) -> list[dict[str, Any]]:
+    """One's buddy and mentor programme pairs, on either side, with how each ended."""
+    from touchpoints.programmes.models import Programme, ProgrammeMatch
+
+    mentee, partner = aliased(Employee), aliased(Employee)
+    rows = db.session.execute(
+        select(ProgrammeMatch, Programme.name, mentee.full_name, partner.full_name)
+        .join(Programme, Programme.id == ProgrammeMatch.programme_id)
+        .join(mentee, mentee.id == ProgrammeMatch.employee_id)
+        .join(partner, partner.id == ProgrammeMatch.partner_id)
+        .where(or_(ProgrammeMatch.employee_id == employee_id, ProgrammeMatch.partner_id == employee_id))
+        .order_by(ProgrammeMatch.started_on, ProgrammeMatch.id)).all()
+    return [{"programme": programme, "role": "supported" if m.employee_id == employee_id else "supporting",
+             "with": partner_name if m.employee_id == employee_id else mentee_name,
+             "status": m.status, "started_on": m.started_on, "ended_on": m.ended_on,
+             "ended_by": m.ended_by, "end_reason": m.end_reason, "end_note": m.end_note}
+            for m, programme, mentee_name, partner_name in rows]
 
 
 def _rituals(employee_id: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 
 from touchpoints.audit.models import AuditEntry
 from touchpoints.auth.models import User
+from touchpoints.coffee.models import CoffeeMember, CoffeeParticipant, CoffeeUnpaired
 from touchpoints.extensions import db
 from touchpoints.journeys.models import (
     AgendaItem,
@@ -24,6 +25,7 @@ from touchpoints.journeys.models import (
 from touchpoints.nudges.models import DeliveryProfile, Nudge
 from touchpoints.policies.models import PolicyOverride
 from touchpoints.privacy.retention import GRIEVANCE_KINDS, GRIEVANCES, IMPORT_UPLOADS, RESET_LINKS
+from touchpoints.programmes.models import ProgrammeMatch
 from touchpoints.rituals.models import RitualAttendance
 from touchpoints.surveys.models import SurveyInvitation
 
@@ -91,6 +93,13 @@ CATALOGUE: tuple[DataKind, ...] = (
              "You, the ritual's organiser, your team's manager, HR partners. Compliance figures use only "
              "totals per meeting.",
              WHILE_EMPLOYED),
+    DataKind("connections", "Coffee pairing and programme pairs",
+             "Whether you take part in coffee pairing and how often, whom you were paired with and rounds "
+             "that left you out (with the reason); your buddy and mentor programme pairs, how they ended "
+             "and the short note left when they did.",
+             "You (opting in, ending a pair), the pairing rounds, HR partners and managers who make pairs.",
+             "You and the people paired with you; HR partners see pairs, and only totals of coffee rounds.",
+             WHILE_EMPLOYED),
     DataKind("grievances", "Grievance records",
              "Grievance meetings about you, with their agenda and notes.",
              "HR partners.", "HR partners, you, and whoever runs the meeting. Never your manager.",
@@ -142,10 +151,17 @@ def holdings(employee_id: int) -> dict[str, int]:
         count(AuditEntry, and_(AuditEntry.subject_type == "employee", AuditEntry.subject_id == employee_id)),
         count(PolicyOverride, PolicyOverride.employee_id == employee_id),
         count(RitualAttendance, RitualAttendance.employee_id == employee_id),
+        count(CoffeeParticipant, CoffeeParticipant.employee_id == employee_id),
+        count(CoffeeMember, CoffeeMember.employee_id == employee_id),
+        count(CoffeeUnpaired, CoffeeUnpaired.employee_id == employee_id),
+        count(ProgrammeMatch, or_(ProgrammeMatch.employee_id == employee_id,
+                                  ProgrammeMatch.partner_id == employee_id)),
     )).one()
     (login, profile, touchpoints, agenda, notes, enrolments, events, support, grievances, messages,
-     invitations, audit, overrides, rituals) = (int(v or 0) for v in row)
+     invitations, audit, overrides, rituals, coffee_opt_in, coffee_pairs, coffee_unpaired,
+     programme_pairs) = (int(v or 0) for v in row)
     return {"record": 1, "preferences": 1 + profile, "sign_in": login, "touchpoints": touchpoints,
             "agendas": agenda, "private_notes": notes, "journeys": enrolments + events + support,
             "grievances": grievances, "messages": messages, "surveys": invitations,
-            "audit": audit + overrides, "rituals": rituals}
+            "audit": audit + overrides, "rituals": rituals,
+            "connections": coffee_opt_in + coffee_pairs + coffee_unpaired + programme_pairs}

@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,14 +136,23 @@ def _fresh_request_globals() -> None:
     vars(g).clear()
 
 
+# Tests wired to a fake server get a new port, so a new configuration, each time: without a bound the
+# cache would keep every such app and its open database connections (PostgreSQL allows 100).
+APP_CACHE_SIZE = 12
+
+
+def _close(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def app_cache() -> Iterator[dict]:
+def app_cache() -> Iterator[OrderedDict]:
     """Apps built during the session, by configuration: building one compiles ~160 URL rules."""
-    cache: dict = {}
+    cache: OrderedDict = OrderedDict()
     yield cache
     for app in cache.values():
-        with app.app_context():
-            db.engine.dispose()
+        _close(app)
 
 
 @pytest.fixture
@@ -153,13 +163,16 @@ def make_app(database_url: str, app_cache: dict) -> Iterator:
     `app.config` is put back afterwards, so reuse is invisible to the tests.
     """
     used: list[tuple[Flask, dict]] = []
+    evicted: list[Flask] = []
 
     def make(**overrides: object) -> Flask:
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                   "SERVER_NAME": None, **overrides}
         key = tuple(sorted((name, repr(value)) for name, value in config.items()))
         app = app_cache.get(key)
-        if app is None:
+        if app is not None:
+            app_cache.move_to_end(key)
+        else:
             app = create_app(TestConfig, **config)
             # Tests hold one app context across requests, so `g` outlives a request here (it
             # never does in production). Flask-Login caches the user and Flask-WTF the CSRF
@@ -167,6 +180,12 @@ def make_app(database_url: str, app_cache: dict) -> Iterator:
             app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
             app_cache[key] = app
         used.append((app, dict(app.config)))
+        while len(app_cache) > APP_CACHE_SIZE:
+            _, oldest = app_cache.popitem(last=False)
+            if all(oldest is not in_use for in_use, _ in used):
+                _close(oldest)
+            else:  # still in use by this test: closed at its end
+                evicted.append(oldest)
         return app
 
     yield make
@@ -176,6 +195,8 @@ def make_app(database_url: str, app_cache: dict) -> Iterator:
         with app.app_context():
             db.session.remove()
             _empty_tables()
+    for app in evicted:
+        _close(app)
 
 
 @pytest.fixture
@@ -208,3 +229,30 @@ def login(client: FlaskClient):
                            follow_redirects=follow)
 
     return sign_in
+
+
+@pytest.fixture
+def fake_slack():
+    """The fake Slack Web API on 127.0.0.1 (tests/fakes/slack.py) for the length of a test."""
+    from tests.fakes.slack import FakeSlack
+
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_teams():
+    """The local receiver of Teams workflow posts (tests/fakes/teams.py)."""
+    from tests.fakes.teams import FakeTeams
+
+    with FakeTeams() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_smtp():
+    """A local SMTP server that keeps what it receives (tests/fakes/smtp.py)."""
+    from tests.fakes.smtp import FakeSmtp
+
+    with FakeSmtp() as fake:
+        yield fake

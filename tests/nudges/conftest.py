@@ -1,4 +1,4 @@
-"""Fixtures for the nudges tests: fake Slack, Teams and SMTP on 127.0.0.1, an app wired to them."""
+"""Fixtures for the nudges tests: an app wired to the fake Slack, Teams and SMTP servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from flask import Flask
 from tests.factories import make_employee, make_hr, make_manager
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 from tests.fakes.smtp import FakeSmtp
-from tests.fakes.teams import FakeTeams
 from touchpoints.extensions import db
 from touchpoints.journeys.models import Mode, OwnerRole, Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.people.models import Channel, Employee
@@ -19,24 +18,6 @@ from touchpoints.people.models import Channel, Employee
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 # A Wednesday in winter: London is on UTC.
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_teams() -> Iterator[FakeTeams]:
-    with FakeTeams() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.slack import signed_interaction
 from tests.nudges.conftest import SIGNING_SECRET, activate_policy, make_touchpoint, nudges
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
@@ -50,14 +48,7 @@ def test_slacks_documented_example_verifies_and_a_changed_byte_does_not():
 
 
 def _signed(payload: dict, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> tuple[str, dict]:
-    body = urlencode({"payload": json.dumps(payload)})
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body, {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return signed_interaction(payload, secret=secret, timestamp=timestamp)
 
 
 def _post(client, payload, **kwargs):

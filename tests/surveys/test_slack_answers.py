@@ -6,23 +6,19 @@ WebClient talks to the fake Slack on 127.0.0.1, which records views.open and cha
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, inspect, select
 
 from tests.factories import make_employee, make_team
-from tests.fakes.slack import VALID_TOKEN, FakeSlack
-from tests.fakes.teams import FakeTeams
+from tests.fakes.slack import VALID_TOKEN, FakeSlack, signed_interaction
 from tests.surveys.helpers import open_round, pulse_survey
 from touchpoints.audit.models import AuditEntry
 from touchpoints.db_types import utcnow
@@ -37,18 +33,6 @@ from touchpoints.surveys.models import SurveyAnswer, SurveyParticipation, Survey
 SIGNING_SECRET = "survey-signing-secret-0123456789abcdef"
 BASE_URL = "http://touchpoints.test"
 COMMENT = "Lunch walks with the design team would help me"
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_teams() -> Iterator[FakeTeams]:
-    with FakeTeams() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -77,15 +61,7 @@ def company(app, fake_slack):
 
 
 def _signed(payload: dict, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> tuple[str, dict]:
-    """A request body and headers as Slack sends them: form-encoded payload, v0 HMAC-SHA256."""
-    body = urlencode({"payload": json.dumps(payload)})
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body, {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return signed_interaction(payload, secret=secret, timestamp=timestamp)
 
 
 def _post(client, payload: dict, **kwargs):

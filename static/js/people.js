@@ -1,69 +1,55 @@
-// Suggestions for email fields marked data-lookup: a short list of matching people, fetched as
-// the user types, so no page ever lists every employee. Without JavaScript the field is a plain
-// email input and the server checks the address.
+// Type-ahead suggestions for fields with a <datalist>: a short list fetched as the user types, so
+// no page ever lists every employee or every team. Suggestions are a convenience: without
+// JavaScript (or when a fetch fails) the field is plain text and the server checks what was typed.
+function suggestAsTyped(input, { url, minLength, delay, options }) {
+  const list = document.getElementById(input.getAttribute("list"));
+  if (!list) return;
+  // Options the page itself put in the list (e.g. "No team") stay after the fetched ones.
+  const fixed = Array.from(list.options).map((option) => option.cloneNode(true));
+  let timer = null;
+  let lastQuery = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const query = input.value.trim();
+      if (query.length < minLength || query === lastQuery) return;
+      lastQuery = query;
+      const address = new URL(url, window.location.origin);
+      address.searchParams.set("q", query);
+      try {
+        const response = await fetch(address, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        if (!response.ok) return;
+        const body = await response.json();
+        list.replaceChildren(...options(body), ...fixed.map((option) => option.cloneNode(true)));
+      } catch (error) {
+        // Typing the full value still works.
+      }
+    }, delay);
+  });
+}
+
+function option(value, text) {
+  const element = document.createElement("option");
+  element.value = value;
+  if (text) element.textContent = text;
+  return element;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  // Email fields marked data-lookup: matching people.
   document.querySelectorAll("input[data-lookup][list]").forEach((input) => {
-    const list = document.getElementById(input.getAttribute("list"));
-    if (!list) return;
-    let timer = null;
-    let lastQuery = "";
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(async () => {
-        const query = input.value.trim();
-        if (query.length < 2 || query === lastQuery) return;
-        lastQuery = query;
-        const url = new URL(input.dataset.lookup, window.location.origin);
-        url.searchParams.set("q", query);
-        try {
-          const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-          if (!response.ok) return;
-          const body = await response.json();
-          list.replaceChildren(...body.people.map((person) => {
-            const option = document.createElement("option");
-            option.value = person.email;
-            option.textContent = person.title ? `${person.name} (${person.title})` : person.name;
-            return option;
-          }));
-        } catch (error) {
-          // Suggestions are a convenience; typing the full address still works.
-        }
-      }, 200);
+    suggestAsTyped(input, {
+      url: input.dataset.lookup, minLength: 2, delay: 200,
+      options: (body) => body.people.map((person) =>
+        option(person.email, person.title ? `${person.name} (${person.title})` : person.name)),
     });
   });
-});
-
-// The people list's team field: names of matching teams (only those the person may see), fetched
-// as the user types; Enter or the Filter button applies it. Without JavaScript the field is plain
-// text and the server matches the name typed.
-document.addEventListener("DOMContentLoaded", () => {
+  // The people list's team field: matching teams (only those the person may see); Enter or the
+  // Filter button applies it.
   document.querySelectorAll("input[data-team-lookup][list]").forEach((input) => {
-    const list = document.getElementById(input.getAttribute("list"));
-    if (!list) return;
-    const fixed = Array.from(list.options).map((option) => option.cloneNode(true));
-    let timer = null;
-    let lastQuery = "";
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(async () => {
-        const query = input.value.trim();
-        if (query.length < 1 || query === lastQuery) return;
-        lastQuery = query;
-        const url = new URL(input.dataset.teamLookup, window.location.origin);
-        url.searchParams.set("q", query);
-        try {
-          const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-          if (!response.ok) return;
-          const body = await response.json();
-          list.replaceChildren(...body.teams.map((name) => {
-            const option = document.createElement("option");
-            option.value = name;
-            return option;
-          }), ...fixed.map((option) => option.cloneNode(true)));
-        } catch (error) {
-          // Suggestions are a convenience; typing the name and pressing Enter still filters.
-        }
-      }, 150);
+    suggestAsTyped(input, {
+      url: input.dataset.teamLookup, minLength: 1, delay: 150,
+      options: (body) => body.teams.map((name) => option(name)),
     });
   });
 });

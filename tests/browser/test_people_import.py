@@ -93,3 +93,17 @@ def test_hr_partner_fixes_a_bad_row_then_imports_and_finds_the_new_person(
     row.get_by_role("link", name="Noor Haddad").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Noor Haddad")
     expect(page.get_by_role("main")).to_contain_text("Europe/Berlin")
+
+
+def test_the_team_filter_suggests_teams_as_one_types_and_filters_by_the_chosen_one(page, sign_in_as):
+    sign_in_as(page, HR_PARTNER)
+    page.goto("/people/")
+    team = page.get_by_role("combobox", name="Team")
+    team.press_sequentially("Engin", delay=30)
+    suggestions = page.locator("#team-suggestions option")
+    expect(suggestions.first).to_have_attribute("value", re.compile("Engineering"))
+    # The page's own "No team" choice stays after the fetched ones.
+    expect(suggestions.last).to_have_attribute("value", re.compile("No team", re.IGNORECASE))
+    team.fill(suggestions.first.get_attribute("value"))
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("table")).to_contain_text("Engineering")

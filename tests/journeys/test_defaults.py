@@ -117,4 +117,5 @@ def test_the_demo_company_has_a_believable_journey_history(app, runner):
     assert db.session.scalar(select(func.count()).select_from(AgendaItem)) > 20
     assert db.session.scalar(select(func.count()).select_from(LifecycleEvent)) > 10
     keys = set(db.session.scalars(select(Enrolment.journey_key)))
-    assert keys == {"onboarding", "development", "offboarding"}
+    # Mentoring pairs of the demo programmes follow their programme's journey.
+    assert keys == {"onboarding", "development", "offboarding", "mentoring-programme"}

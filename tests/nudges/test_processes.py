@@ -154,6 +154,10 @@ def test_a_run_with_several_sender_threads_killed_mid_send_leaves_only_the_one_i
 )
 def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_url, wired_config, fake_slack):
     _people_on_slack(fake_slack, 120)
+    # Answers take 0.1 s, as a real Slack's can: one process alone would need seconds, so both
+    # are at work at the same time, however fast their sender threads.
+    for _ in range(120):
+        fake_slack.then("chat.postMessage", delay=0.1)
     first = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
     second = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
     outputs = [p.communicate(timeout=180) for p in (first, second)]

@@ -32,6 +32,7 @@ def test_hr_lists_opens_and_changes_a_programme(client, login, company):
     page = text_of(client.get(f"/programmes/{company.buddy.id}"))
     assert "0 active pairs" not in page  # figures are separate tiles
     assert "active pairs" in page and "people at their cap" in page
+    assert f"buddies need {company.buddy.min_tenure_months} months" in page
     response = client.post(f"/programmes/{company.buddy.id}/edit", data={
         "name": "New-hire buddy", "kind": "buddy", "journey_key": "buddy-programme", "load_cap": "4",
         "min_tenure_months": "3", "active": "y", "description": "Buddies for everyone new."})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -145,8 +146,13 @@ def test_hr_previews_then_runs_a_round_once(client, login):
     again = client.post(
         "/coffee/programme", data={"run-round_on": day, "run-seed": "42", "run-submit": "run"}
     )
-    assert "already ran" in again.get_data(as_text=True)
+    refused = again.get_data(as_text=True)
+    assert "already ran" in refused
     listing = client.get("/coffee/programme").get_data(as_text=True)
+    # Beside a refused round the settings form shows what is saved, not empty boxes to save by mistake.
+    settings_boxes = re.compile(r'<input[^>]*name="programme-(?:enabled|frequencies)"[^>]*>')
+    assert settings_boxes.findall(refused) == settings_boxes.findall(listing)
+    assert any("checked" in box for box in settings_boxes.findall(listing))
     assert f"/coffee/rounds/{made.id}" in listing
     assert "groups of three" in client.get(f"/coffee/rounds/{made.id}").get_data(as_text=True)
 

@@ -93,13 +93,17 @@ def skip(touchpoint_id: int):
 def programme():
     """HR's page: the programme's settings, running a round (with a preview), and the rounds so far."""
     settings = services.programme()
-    form = ProgrammeForm(prefix="programme", obj=settings)
     today = utcnow().date()
-    run_form = RunRoundForm(prefix="run")
-    if request.method == "GET":
+    # Two forms on one page: each reads the request only when it was the one sent, so a refused
+    # round shows the saved settings (not empty boxes a careless "Save" would store).
+    saving, running = "programme-submit" in request.form, "run-submit" in request.form
+    form = ProgrammeForm(prefix="programme", obj=settings, **({} if saving else {"formdata": None}))
+    run_form = RunRoundForm(prefix="run", **({} if running else {"formdata": None}))
+    if not saving:
         form.frequencies.data = list(settings.frequency_options)
+    if not running:
         run_form.round_on.data = today
-    if "programme-submit" in request.form and form.validate_on_submit():
+    if saving and form.validate_on_submit():
         try:
             services.update_programme(enabled=form.enabled.data, round_weekday=form.round_weekday.data,
                                       repeat_window_days=form.repeat_window_days.data,
@@ -113,7 +117,7 @@ def programme():
             flash("The coffee pairing settings are saved.", "success")
             return redirect(url_for("coffee.programme"))
     preview = None
-    if "run-submit" in request.form and run_form.validate_on_submit():
+    if running and run_form.validate_on_submit():
         round_on = run_form.round_on.data
         if not today - timedelta(days=7) <= round_on <= today + timedelta(days=28):
             run_form.round_on.errors = [*run_form.round_on.errors,

@@ -1,6 +1,7 @@
 """Enforcement where touchpoints enter: logging and planning, refusals in plain words, HR overrides."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -151,3 +152,24 @@ def test_the_api_refuses_with_the_same_words(org, api_as):
     ok = api_as(org.hr).post(f"/api/v1/touchpoints/{tp.id}/log",
                              json={"actual_mode": "chat", "justification": JUSTIFICATION})
     assert ok.status_code == 200 and len(overrides()) == 1
+
+
+def test_the_log_page_says_which_modes_a_policy_refuses_or_warns_against_before_the_choice(
+        org, client, login):
+    policy({**REVIEWS_IN_PERSON, "severity": "warn"})
+    policy({"key": "never-chat", "name": "Sensitive moments never over chat", "rule": "channel_guidelines",
+            "scope": {"kinds": ["performance_review"]}, "params": {"forbidden_modes": ["chat", "email"]}})
+    tp = review(org)
+    login(org.manager)
+    page = client.get(f"/touchpoints/{tp.id}/log").get_data(as_text=True)
+    advice = re.findall(r'<span class="mode-option__policy">([^<]*)</span>', page)
+    warning = "Against “Reviews in person”: allowed, but it counts on the compliance dashboard."
+    # Every mode but in person breaks the warning; chat and email are refused outright as well.
+    assert len(advice) == len(Mode) - 1 and all(warning in a for a in advice)
+    assert sum("Refused by “Sensitive moments never over chat”." in a for a in advice) == 2
+    # Logged by video despite the warning: it goes through, and the warning is said again.
+    response = client.post(f"/touchpoints/{tp.id}/log", data={"actual_mode": "video",
+                                                              "happened_at": "2026-11-20T10:00"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and warning in response.get_data(as_text=True)
+    assert tp.status is TouchpointStatus.DONE

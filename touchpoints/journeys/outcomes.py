@@ -85,6 +85,28 @@ def log_checks() -> tuple[LogCheck, ...]:
     return tuple(_log_checks)
 
 
+# Called with a touchpoint before anyone logs or plans it: for each mode that a rule would refuse or
+# frown on, a sentence saying so, shown beside that mode (human-touch policies register one).
+ModeAdvice = Callable[[Touchpoint], dict[Mode, str]]
+_mode_advisers: list[ModeAdvice] = []
+
+
+def register_mode_advice(adviser: ModeAdvice) -> ModeAdvice:
+    """Add an adviser the log page asks about each mode (usable as a decorator); idempotent."""
+    if adviser not in _mode_advisers:
+        _mode_advisers.append(adviser)
+    return adviser
+
+
+def mode_advice(touchpoint: Touchpoint) -> dict[Mode, str]:
+    """What the registered advisers say about logging this touchpoint in each mode."""
+    advice: dict[Mode, list[str]] = {}
+    for adviser in _mode_advisers:
+        for mode, sentence in adviser(touchpoint).items():
+            advice.setdefault(mode, []).append(sentence)
+    return {mode: " ".join(sentences) for mode, sentences in advice.items()}
+
+
 # Called with (touchpoint, actor) once a log is written, in the same transaction (the caller commits).
 AfterLog = Callable[[Touchpoint, object], None]
 _after_log: list[AfterLog] = []

@@ -34,6 +34,7 @@ from touchpoints.journeys.services import (
     confirm_touchpoint,
     log_touchpoint,
     mark_missed,
+    mode_advice,
     private_note_for,
     remove_agenda_item,
     reschedule,
@@ -164,9 +165,13 @@ def log(touchpoint_id: int):
             other = tp.employee.full_name if tp.employee_id != current_user.employee_id else None
             flash(f"Logged: {tp.title}, {tp.actual_mode.label.lower()}."
                   + (f" {other} is asked to confirm it took place." if other else ""), "success")
+            warning = mode_advice(tp).get(tp.actual_mode)
+            if warning:
+                flash(warning, "warning")
             return redirect(safe_next(_timeline_url(tp)))
     may_override = refusal is not None and refusal.overridable and current_user.is_hr
     return render_template("journeys/log.html", tp=tp, form=form, modes=list(Mode), may_override=may_override,
+                           advice=mode_advice(tp),
                            viewer_zone=_viewer_zone(), next_url=safe_next(_timeline_url(tp))), \
         400 if form.errors else 200
 

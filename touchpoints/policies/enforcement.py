@@ -110,6 +110,25 @@ def enforce(touchpoint: Touchpoint, mode: Mode, *, actor, justification: str | N
                justification=justification)
 
 
+def advise_modes(touchpoint: Touchpoint) -> dict[Mode, str]:
+    """For each mode an active policy refuses or warns against for this touchpoint, a sentence saying so.
+
+    Shown beside the modes before anyone logs, so a warning is seen when it can still change the
+    choice, not only later on the compliance dashboard.
+    """
+    employee = touchpoint.employee or db.session.get(Employee, touchpoint.employee_id)
+    advice: dict[Mode, str] = {}
+    for mode in Mode:
+        found = breaches(touchpoint, mode, employee=employee)
+        refusing = " and ".join(f"“{b.policy.name}”" for b in found if b.blocks)
+        warning = " and ".join(f"“{b.policy.name}”" for b in found if not b.blocks)
+        sentences = ([f"Refused by {refusing}."] if refusing else []) + (
+            [f"Against {warning}: allowed, but it counts on the compliance dashboard."] if warning else [])
+        if sentences:
+            advice[mode] = " ".join(sentences)
+    return advice
+
+
 def check_log(attempt: LogAttempt) -> None:
     """The log check registered with the journeys services."""
     enforce(attempt.touchpoint, attempt.actual_mode, actor=attempt.actor,

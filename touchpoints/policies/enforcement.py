@@ -37,14 +37,17 @@ class Breach:
         return self.policy.severity is Severity.BLOCK
 
 
-def breaches(touchpoint: Touchpoint, mode: Mode, *, action: str = "log",
-             employee: Employee | None = None) -> list[Breach]:
+def breaches(touchpoint: Touchpoint, mode: Mode, *, action: str = "log", employee: Employee | None = None,
+             entry_policies: list[ActivePolicy] | None = None) -> list[Breach]:
     """The active entry policies (required modes, channel guidelines) this mode would break.
 
     `action` is "log" (what happened) or "plan" (how it is planned); it only changes the wording.
+    `entry_policies` spares the query when the caller asks about several modes.
     """
+    if entry_policies is None:
+        entry_policies = active_policies(ENTRY_RULE_KINDS)
     # Required modes explain best ("must happen in person"), so they come first.
-    policies = sorted((p for p in active_policies(ENTRY_RULE_KINDS) if p.scope.covers_kind(touchpoint.kind)),
+    policies = sorted((p for p in entry_policies if p.scope.covers_kind(touchpoint.kind)),
                       key=lambda p: (p.rule_kind != RequiredModes.kind, p.name))
     if not policies:
         return []
@@ -117,9 +120,10 @@ def advise_modes(touchpoint: Touchpoint) -> dict[Mode, str]:
     choice, not only later on the compliance dashboard.
     """
     employee = touchpoint.employee or db.session.get(Employee, touchpoint.employee_id)
+    entry_policies = active_policies(ENTRY_RULE_KINDS)
     advice: dict[Mode, str] = {}
     for mode in Mode:
-        found = breaches(touchpoint, mode, employee=employee)
+        found = breaches(touchpoint, mode, employee=employee, entry_policies=entry_policies)
         refusing = " and ".join(f"“{b.policy.name}”" for b in found if b.blocks)
         warning = " and ".join(f"“{b.policy.name}”" for b in found if not b.blocks)
         sentences = ([f"Refused by {refusing}."] if refusing else []) + (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -69,6 +69,13 @@ class TeamTree:
     parent: dict[int, int | None]
     manager: dict[int, int | None]
     names: dict[int, str]
+    children: dict[int | None, list[int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Built once: subtree() is asked for every team a manager leads.
+        self.children = defaultdict(list)
+        for child, parent in self.parent.items():
+            self.children[parent].append(child)
 
     @classmethod
     def load(cls) -> TeamTree:
@@ -88,16 +95,14 @@ class TeamTree:
 
     def subtree(self, team_id: int) -> set[int]:
         """The team and every team below it, at any depth."""
-        children: dict[int | None, list[int]] = defaultdict(list)
-        for child, parent in self.parent.items():
-            children[parent].append(child)
-        found, todo = set(), [team_id]
-        while todo:
-            current = todo.pop()
+        found: set[int] = set()
+        to_visit = [team_id]
+        while to_visit:
+            current = to_visit.pop()
             if current in found:
                 continue
             found.add(current)
-            todo.extend(children.get(current, ()))
+            to_visit.extend(self.children.get(current, ()))
         return found
 
 

@@ -16,7 +16,14 @@ from touchpoints.journeys.display import describe_rrule
 from touchpoints.people.models import Team
 from touchpoints.rituals import services
 from touchpoints.rituals.forms import CancelForm, LogForm, MarkForm, RitualForm
-from touchpoints.rituals.models import Audience, OccurrenceStatus, Presence, Ritual, RitualAttendance
+from touchpoints.rituals.models import (
+    Audience,
+    OccurrenceStatus,
+    Presence,
+    Ritual,
+    RitualAttendance,
+    RitualOccurrence,
+)
 from touchpoints.rituals.services import RitualValidationError, Viewer
 
 bp = Blueprint("rituals", __name__, url_prefix="/rituals")
@@ -48,6 +55,14 @@ def _ritual_or_404(ritual_id: int, viewer: Viewer) -> Ritual:
     if ritual is None or not viewer.can_view(ritual):
         abort(404)
     return ritual
+
+
+def _occurrence_or_404(occurrence_id: int, viewer: Viewer) -> RitualOccurrence:
+    """An occurrence the viewer may see (404 alike for missing and hidden), with its ritual loaded."""
+    found = services.load_occurrence(occurrence_id)
+    if found is None or not viewer.can_view(found.ritual):
+        abort(404)
+    return found
 
 
 @bp.get("")
@@ -133,9 +148,7 @@ def detail(ritual_id: int):
 def occurrence(occurrence_id: int):
     """One occurrence; those who run the ritual log it as held and tick who was there, in one form."""
     viewer = Viewer.of(current_user)
-    found = services.load_occurrence(occurrence_id)
-    if found is None or not viewer.can_view(found.ritual):
-        abort(404)
+    found = _occurrence_or_404(occurrence_id, viewer)
     manage = viewer.can_manage(found.ritual)
     if request.method == "POST" and not manage:
         abort(403)
@@ -189,9 +202,7 @@ def occurrence(occurrence_id: int):
 def mark_mine(occurrence_id: int):
     """A member says whether they were there."""
     viewer = Viewer.of(current_user)
-    found = services.load_occurrence(occurrence_id)
-    if found is None or not viewer.can_view(found.ritual):
-        abort(404)
+    found = _occurrence_or_404(occurrence_id, viewer)
     if not viewer.is_member(found.ritual):
         abort(403)
     form = MarkForm()
@@ -215,9 +226,7 @@ def mark_mine(occurrence_id: int):
 def cancel(occurrence_id: int):
     """Call one occurrence off; the series goes on."""
     viewer = Viewer.of(current_user)
-    found = services.load_occurrence(occurrence_id)
-    if found is None or not viewer.can_view(found.ritual):
-        abort(404)
+    found = _occurrence_or_404(occurrence_id, viewer)
     if not viewer.can_manage(found.ritual):
         abort(403)
     form = CancelForm()

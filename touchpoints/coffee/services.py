@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -55,8 +54,8 @@ from touchpoints.journeys.models import (
     TouchpointStatus,
 )
 from touchpoints.journeys.outcomes import cancel_touchpoint
-from touchpoints.nudges.models import Nudge, NudgeKind, NudgeStatus
-from touchpoints.nudges.services import preferred_channel
+from touchpoints.nudges.models import NudgeKind
+from touchpoints.nudges.services import enqueue_many, preferred_channel
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 
 # Who may be paired: people at work (not on leave, not gone).
@@ -418,22 +417,7 @@ def _write_round(claim: CoffeeRound, plan: RoundPlan) -> None:
         table = CoffeeParticipant.__table__
         db.session.execute(update(table).where(table.c.employee_id == bindparam("pid"))
                            .values(next_due_on=bindparam("due")), due_next)
-    _enqueue_introductions(nudge_rows)
-
-
-def _enqueue_introductions(rows: list[dict]) -> None:
-    """Introductions into the outbox as one executemany (the outbox's own multi-row insert compiles per
-    chunk, seconds at 10,000 rows); the dedup key still makes each exist once."""
-    if not rows:
-        return
-    now = utcnow()
-    table = Nudge.__table__
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table) \
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-    db.session.execute(statement, [
-        {"status": NudgeStatus.PENDING, "attempts": 0, "last_error": "", "bundled": False, "created_at": now,
-         "updated_at": now, "team_id": None, "touchpoint_id": None, **row} for row in rows])
+    enqueue_many(nudge_rows)
 
 
 def _introduction(me: Person, others: list[Person], teams: dict[int, str], start: datetime | None,

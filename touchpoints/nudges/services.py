@@ -84,43 +84,23 @@ def worker_name() -> str:
 # ---------------------------------------------------------------- enqueue
 
 
-def _insert():
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Nudge)
-
-
 def enqueue_many(rows: list[dict[str, Any]]) -> int:
     """Add nudges (dicts of Nudge columns) in the current transaction; duplicates by key are skipped.
 
     Returns how many were new. The caller commits, together with the change that caused them.
+    One executemany: SQLAlchemy batches it (with RETURNING) into multi-row statements compiled once,
+    where building VALUES lists by hand compiled each chunk anew (seconds at 10,000 rows).
     """
     if not rows:
         return 0
     now = utcnow()
-    added = 0
-    for start in range(0, len(rows), 400):
-        chunk = [
-            {
-                "status": NudgeStatus.PENDING,
-                "attempts": 0,
-                "payload": {},
-                "last_error": "",
-                "bundled": False,
-                "created_at": now,
-                "updated_at": now,
-                "expires_at": None,
-                "touchpoint_id": None,
-                "team_id": None,
-                "recipient_id": None,
-                **row,
-            }
-            for row in rows[start : start + 400]
-        ]
-        statement = (
-            _insert().values(chunk).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Nudge.id)
-        )
-        added += len(db.session.execute(statement).all())
-    return added
+    defaults = {"status": NudgeStatus.PENDING, "attempts": 0, "payload": {}, "last_error": "",
+                "bundled": False, "created_at": now, "updated_at": now, "expires_at": None,
+                "touchpoint_id": None, "team_id": None, "recipient_id": None}
+    dialect = db.session.get_bind().dialect.name
+    statement = ((postgresql.insert if dialect == "postgresql" else sqlite.insert)(Nudge.__table__)
+                 .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Nudge.__table__.c.id))
+    return len(db.session.execute(statement, [{**defaults, **row} for row in rows]).all())
 
 
 def enqueue(

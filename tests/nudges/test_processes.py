@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -154,12 +155,18 @@ def test_a_run_with_several_sender_threads_killed_mid_send_leaves_only_the_one_i
 )
 def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_url, wired_config, fake_slack):
     _people_on_slack(fake_slack, 120)
-    # Answers take 0.1 s, as a real Slack's can: one process alone would need seconds, so both
-    # are at work at the same time, however fast their sender threads.
-    for _ in range(120):
-        fake_slack.then("chat.postMessage", delay=0.1)
+    # Slack holds the first two answers until both have been asked for. A run sends one message at
+    # a time until Slack has answered once, so the two held posts come from the two processes:
+    # both are at work together however fast either starts or sends.
+    gate = threading.Event()
+    fake_slack.then("chat.postMessage", hold=gate)
+    fake_slack.then("chat.postMessage", hold=gate)
     first = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
     second = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
+    deadline = time.monotonic() + 60
+    while len(fake_slack.calls_to("chat.postMessage")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    gate.set()
     outputs = [p.communicate(timeout=180) for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outputs
     posted = _channels_posted(fake_slack)

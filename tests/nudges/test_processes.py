@@ -158,11 +158,14 @@ def test_two_schedulers_on_postgresql_never_send_the_same_nudge(app, database_ur
     # Slack holds the first two answers until both have been asked for. A run sends one message at
     # a time until Slack has answered once, so the two held posts come from the two processes:
     # both are at work together however fast either starts or sends.
+    # The held answers wait for the slower process to start, which takes seconds on a busy machine:
+    # Slack's timeout and the lease are long enough that no held message is given up as unknown.
     gate = threading.Event()
     fake_slack.then("chat.postMessage", hold=gate)
     fake_slack.then("chat.postMessage", hold=gate)
-    first = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
-    second = _delivery_process(database_url, wired_config, NUDGE_BATCH_SIZE=10)
+    patient = {"NUDGE_BATCH_SIZE": 10, "NUDGE_SLACK_TIMEOUT": 90, "NUDGE_LEASE_SECONDS": 90}
+    first = _delivery_process(database_url, wired_config, **patient)
+    second = _delivery_process(database_url, wired_config, **patient)
     deadline = time.monotonic() + 60
     while len(fake_slack.calls_to("chat.postMessage")) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -202,3 +205,34 @@ def test_a_slow_answer_keeps_its_lease_so_no_other_run_takes_the_message(
     assert "1 sent" in out
     assert [n.status for n in nudges()] == [NudgeStatus.SENT]
     assert len(_channels_posted(fake_slack)) == 1
+
+
+def test_a_run_that_stalls_past_its_lease_does_not_send_what_another_run_took_over(
+    app, database_url, wired_config, fake_slack
+):
+    """A run frozen (SIGSTOP) longer than its lease wakes up to find its messages sent by another run."""
+    from touchpoints.nudges.services import deliver
+
+    _people_on_slack(fake_slack, 3)
+    held = fake_slack.then("chat.postMessage", hold=threading.Event())
+    stalled = _delivery_process(database_url, wired_config, NUDGE_SEND_THREADS=1, NUDGE_SLACK_TIMEOUT=60)
+    try:
+        assert fake_slack.state.holding.wait(60), (
+            stalled.stderr.read() if stalled.poll() is not None else "no send"
+        )
+        stalled.send_signal(signal.SIGSTOP)  # frozen with the first message in flight, two waiting
+        time.sleep(3.5)  # its lease runs out
+        report = deliver()  # another scheduler takes over
+        assert report.recovered_unknown == 1 and report.sent == 2
+        held.hold.set()
+        stalled.send_signal(signal.SIGCONT)
+        out, err = stalled.communicate(timeout=60)
+    finally:
+        held.hold.set()
+        if stalled.poll() is None:
+            stalled.send_signal(signal.SIGCONT)
+            stalled.kill()
+    assert stalled.returncode == 0, err
+    posted = _channels_posted(fake_slack)
+    assert len(posted) == 3 and len(set(posted)) == 3  # the two it had waiting were not sent again
+    assert "2 lease lost" in out

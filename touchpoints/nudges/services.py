@@ -341,11 +341,15 @@ def claim_due_nudges(
     skip = [c if isinstance(c, str) else c.value for c in skip_channels]
     if skip:
         due = due.where(Nudge.channel.not_in(skip))
+    chosen = due.cte("due")
     if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Materialised, so the locked rows are chosen once. Inlined as a subquery, the planner may
+        # rescan it for each row it updates, and every rescan skips the rows this statement has just
+        # updated and locks the next ones: the claim then takes more than `limit` rows.
+        chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
     statement = (
         update(Nudge)
-        .where(Nudge.id.in_(due.scalar_subquery()), Nudge.status.in_(DUE_STATUSES))
+        .where(Nudge.id.in_(select(chosen.c.id)), Nudge.status.in_(DUE_STATUSES))
         .values(
             status=NudgeStatus.SENDING,
             lease_owner=worker,
@@ -386,6 +390,8 @@ class DeliveryReport:
     expired: int = 0
     requeued: int = 0
     recovered_unknown: int = 0
+    # Messages this run had leased but did not send, having stalled past its lease.
+    lease_lost: int = 0
     paused: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -993,7 +999,11 @@ def _job(
 _NUDGES = Nudge.__table__
 _MARK_STARTED = (
     update(_NUDGES)
-    .where(_NUDGES.c.id == bindparam("_id"))
+    .where(
+        _NUDGES.c.id == bindparam("_id"),
+        _NUDGES.c.lease_owner == bindparam("_worker"),
+        _NUDGES.c.status == NudgeStatus.SENDING,
+    )
     .values(send_started_at=bindparam("_at"), attempts=_NUDGES.c.attempts + 1, channel=bindparam("_channel"))
 )
 _RECORD_SENT = (
@@ -1049,10 +1059,7 @@ def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
             starting.append(job)
         if starting:
             # Committed before the request leaves: should this process die, the row says "may have arrived".
-            db.session.execute(
-                _MARK_STARTED,
-                [{"_id": i, "_channel": job.channel, "_at": now} for job in starting for i in job.ids],
-            )
+            starting = _mark_started(starting, run, report, now)
         db.session.commit()
         for job in starting:
             in_flight[run.pool.submit(_send, job, run)] = job
@@ -1071,6 +1078,43 @@ def _send_groups(jobs: list[_Job], run: _Run, report: DeliveryReport) -> None:
                 else future.result()
             )
             answered.append(job)
+
+
+def _mark_started(jobs: list[_Job], run: _Run, report: DeliveryReport, now: datetime) -> list[_Job]:
+    """Mark these messages as leaving and return those this run may still send.
+
+    A run that stalled for longer than its lease has lost it: another run may have taken the rows
+    back and be sending them. Those messages must not leave from here as well.
+    """
+    rows = [
+        {"_id": i, "_channel": job.channel, "_at": now, "_worker": run.worker}
+        for job in jobs
+        for i in job.ids
+    ]
+    if db.session.execute(_MARK_STARTED, rows).rowcount == len(rows):
+        return jobs
+    ours = set(
+        db.session.scalars(
+            select(Nudge.id).where(
+                Nudge.id.in_([row["_id"] for row in rows]),
+                Nudge.lease_owner == run.worker,
+                Nudge.status == NudgeStatus.SENDING,
+            )
+        )
+    )
+    keep = [job for job in jobs if ours.issuperset(job.ids)]
+    # Part of a bundle may still be ours: it goes back unsent, its attempt uncounted, with the rest.
+    give_back = [i for job in jobs if job not in keep for i in job.ids if i in ours]
+    if give_back:
+        db.session.execute(
+            update(Nudge)
+            .where(Nudge.id.in_(give_back))
+            .values(attempts=Nudge.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        _release(give_back, until=now)
+    report.lease_lost += sum(len(job.group) for job in jobs if job not in keep)
+    return keep
 
 
 def _renew_lease(run: _Run, now: datetime) -> None:

@@ -38,7 +38,6 @@ from touchpoints.journeys.models import (
     Mode,
     OffsetUnit,
     OwnerRole,
-    SupportKind,
     TouchpointKind,
 )
 from touchpoints.people.models import LifecycleStatus
@@ -216,14 +215,6 @@ class BulkEnrolForm(FlaskForm):
     expected = HiddenField()
     preview = SubmitField("Preview")
     enrol = SubmitField("Enrol them")
-
-
-class SupportForm(FlaskForm):
-    """Make someone a person's buddy or mentor."""
-
-    kind = SelectField("Role", choices=_choices(SupportKind))
-    partner_email = EmailField("Their work email", validators=[InputRequired(), Length(max=254)])
-    submit = SubmitField("Assign")
 
 
 class LifecycleEventForm(FlaskForm):

@@ -494,7 +494,11 @@ def _replan_cadence_series(employee_ids: list[int]) -> int:
 
 def assign_support(employee: Employee, kind: SupportKind, partner: Employee, *, actor_id: int | None,
                    started_on: date | None = None) -> SupportAssignment:
-    """Make `partner` this person's buddy or mentor; open buddy/mentor touchpoints go to them."""
+    """Make `partner` this person's buddy or mentor; open buddy/mentor touchpoints go to them.
+
+    The building block of a programme pair, without its checks: pages and the API match through
+    `programmes.services.create_match`, which holds the load cap and plans the pair's meetings.
+    """
     if partner.id == employee.id:
         raise JourneyValidationError({"partner_id": "Nobody can be their own buddy or mentor."})
     if partner.status is LifecycleStatus.ALUMNI or partner.deactivated_at is not None:

@@ -20,7 +20,6 @@ from touchpoints.journeys.forms import (
     EnrolForm,
     LifecycleEventForm,
     ReasonForm,
-    SupportForm,
 )
 from touchpoints.journeys.models import (
     Enrolment,
@@ -35,7 +34,6 @@ from touchpoints.journeys.models import (
 from touchpoints.journeys.services import (
     JourneyError,
     JourneyValidationError,
-    assign_support,
     current_support,
     employee_timeline,
     end_enrolment,
@@ -48,6 +46,8 @@ from touchpoints.journeys.services import (
 from touchpoints.journeys.views import bp
 from touchpoints.people.access import can_view_employee
 from touchpoints.people.models import Employee, LifecycleStatus
+from touchpoints.programmes.models import MatchStatus, ProgrammeMatch
+from touchpoints.programmes.services import person_support
 
 # The events HR records by hand, in the order a working life meets them, and when each applies.
 RECORDABLE = [
@@ -151,15 +151,36 @@ def person_journeys(employee_id: int):
     partners = {a.partner_id for a in support.values()}
     names = dict(db.session.execute(select(Employee.id, Employee.full_name)
                                     .where(Employee.id.in_(partners))).all()) if partners else {}
+    # Buddies and mentors are matched in programmes only (the load cap, suggestions, the pair's
+    # meetings, a polite end): this page links there rather than assigning anyone itself.
+    in_programme = _programme_pairs([a.id for a in support.values()])
     events = lifecycle_events_of(employee.id)
     return render_template(
         "journeys/person.html", employee=employee, enrolments=enrolments, form=form, events=events,
         support={kind.value: assignment for kind, assignment in support.items()}, partner_names=names,
-        support_form=SupportForm(), end_form=ReasonForm(),
+        in_programme=in_programme, find_in=_programmes_by_kind(employee), end_form=ReasonForm(),
         confirm_form=ConfirmForm(),
         actions=[(kind, RECORD_LABELS[kind]) for kind, applies in RECORDABLE if applies(employee)],
         event_summary=event_summary,
     )
+
+
+def _programme_pairs(assignment_ids: list[int]) -> dict[int, int]:
+    """The live programme pair behind each of these buddy or mentor assignments: {assignment: pair}."""
+    if not assignment_ids:
+        return {}
+    return dict(db.session.execute(
+        select(ProgrammeMatch.assignment_id, ProgrammeMatch.id)
+        .where(ProgrammeMatch.assignment_id.in_(assignment_ids),
+               ProgrammeMatch.status == MatchStatus.ACTIVE)).all())
+
+
+def _programmes_by_kind(employee: Employee) -> dict[str, list]:
+    """The running programmes HR may find this person a buddy or mentor in, by kind."""
+    found: dict[str, list] = {kind.value: [] for kind in SupportKind}
+    for programme in person_support(current_user, employee).can_find_in:
+        found[programme.kind.value].append(programme)
+    return found
 
 
 @bp.post("/people/<int:employee_id>/enrol")
@@ -337,31 +358,6 @@ def event_summary(event) -> str:
 # ---------------------------------------------------------------- HR: buddy and mentor
 
 
-@bp.post("/people/<int:employee_id>/support")
-@hr_only
-def assign_partner(employee_id: int):
-    """Make someone this person's buddy or mentor; their buddy/mentor touchpoints go to them."""
-    employee = _employee_or_404(employee_id)
-    form = SupportForm()
-    if form.validate_on_submit():
-        partner = db.session.scalar(select(Employee).where(
-            func.lower(Employee.email) == form.partner_email.data.strip().lower()))
-        if partner is None:
-            flash(f"No one has the work email {form.partner_email.data}.", "error")
-        else:
-            try:
-                assign_support(employee, SupportKind(form.kind.data), partner, actor_id=current_user.id)
-            except JourneyValidationError as error:
-                db.session.rollback()
-                flash(" ".join(error.errors.values()), "error")
-            else:
-                db.session.commit()
-                flash(f"{partner.full_name} is now {employee.full_name}'s {form.kind.data}.", "success")
-    else:
-        flash("Give the work email of the buddy or mentor.", "error")
-    return redirect(url_for("journeys.person_journeys", employee_id=employee.id))
-
-
 @bp.post("/support/<int:assignment_id>/end")
 @hr_only
 def end_partner(assignment_id: int):
@@ -369,6 +365,11 @@ def end_partner(assignment_id: int):
     assignment = db.session.get(SupportAssignment, assignment_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    pair_id = _programme_pairs([assignment.id]).get(assignment.id)
+    if pair_id is not None:
+        # A programme pair ends politely, with a reason and a note to both, on the programme's page.
+        flash("This pair was made in a programme: say why it ends, and both get a kind note.", "info")
+        return redirect(url_for("programmes.end", programme_match_id=pair_id), 303)
     moved = end_support(assignment, actor_id=current_user.id)
     db.session.commit()
     flash(f"The {assignment.kind.value} pairing has ended; {_plural(moved, 'open touchpoint')} went back to "

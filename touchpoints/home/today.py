@@ -43,7 +43,7 @@ from touchpoints.people.models import Employee, LifecycleStatus
 from touchpoints.policies.compliance import COMPANY, TrendPoint, week_start
 from touchpoints.policies.models import ComplianceSnapshot, Policy
 from touchpoints.privacy.erasure import departed_query
-from touchpoints.rituals.services import team_rituals_ahead
+from touchpoints.rituals.services import Viewer, team_rituals_ahead, unlogged_occurrences
 from touchpoints.surveys.engagement import RECENT_ONE_ON_ONE_DAYS, WINDOW_DAYS, TeamTouch
 from touchpoints.surveys.models import RoundStatus, Survey, SurveyParticipation, SurveyRound
 from touchpoints.surveys.services import WORKING_STATUSES, OpenInvitation, answered_rounds, open_invitations
@@ -472,6 +472,9 @@ class ManagerToday:
 
     week: TeamWeek
     touch: TeamTouch
+    # Team rituals the manager runs that happened and nobody logged, newest first, and how many in all.
+    rituals_to_log: list = field(default_factory=list)
+    rituals_to_log_total: int = 0
 
     @property
     def long_gaps(self) -> int:
@@ -483,7 +486,8 @@ def manager_today(user, *, now: datetime | None = None) -> ManagerToday:
     """Everything the manager's home shows: the journeys team week (direct reports and what they run,
     overdue further down counted per branch) and the human-touch index of everyone below them."""
     now = now or utcnow()
-    return ManagerToday(team_week(user, now=now), team_touch(user, now=now))
+    to_log, to_log_total = unlogged_occurrences(Viewer.of(user).running_query(), now=now, limit=5)
+    return ManagerToday(team_week(user, now=now), team_touch(user, now=now), to_log, to_log_total)
 
 
 # ---------------------------------------------------------------- employee

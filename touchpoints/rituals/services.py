@@ -48,6 +48,11 @@ MEMBER_STATUSES = (LifecycleStatus.ONBOARDING, LifecycleStatus.ACTIVE, Lifecycle
 MAX_DURATION = 7 * 24 * 60  # a retreat may last a week
 REMINDER_LEAD = timedelta(hours=24)
 LOG_AHEAD = timedelta(hours=12)  # a meeting later today can be logged once it is over
+# An occurrence nobody logged: the organiser hears about it at nine the next morning, their time.
+LOG_REMINDER_AT = time(9, 0)
+# Older than this at the first run, an unlogged occurrence is left to the ritual's page (no nudge).
+LOG_REMINDER_LOOKBACK = timedelta(days=14)
+LOG_REMINDER_LIFETIME = timedelta(days=7)  # a reminder that could not go out in a week is stale
 WHOLE_DAY = (time(0, 0), time(23, 59))  # rituals keep their time: no clamping to working hours
 
 
@@ -173,6 +178,17 @@ class Viewer:
             conditions.append(and_(Ritual.audience == Audience.TEAM_AND_SUBTEAMS,
                                    Ritual.team_id.in_(my_teams)))
         return query.where(or_(*conditions))
+
+    def running_query(self) -> Select:
+        """A select of the rituals this person runs: those they organise and their teams' own.
+
+        Narrower than `can_manage` for HR on purpose: an HR partner may log any ritual, but is asked
+        to log only the ones they organise or whose team they lead.
+        """
+        conditions = [Ritual.organiser_id == self.user.employee_id]
+        if self.managed:
+            conditions.append(and_(Ritual.team_id.in_(self.managed), Ritual.audience != Audience.EVERYONE))
+        return select(Ritual).where(or_(*conditions))
 
     def team_choices(self) -> list[tuple[int, str]]:
         """Teams this person may create rituals for, by name."""
@@ -525,6 +541,7 @@ def log_occurrence(occurrence: RitualOccurrence, *, actual_mode: str | Mode | No
         db.session.execute(RitualAttendance.__table__.insert(), [
             {"occurrence_id": occurrence.id, "employee_id": employee_id, "presence": presence.value,
              "marked_by_id": actor.id, "marked_at": now} for employee_id, presence in clean.items()])
+    withdraw_log_reminder(occurrence.id)
     record("ritual.logged", "ritual", occurrence.ritual_id, actor_id=actor.id,
            summary=f"Logged {occurrence.ritual.title} as held ({mode.label.lower()}), "
                    f"{sum(p is not Presence.ABSENT for p in clean.values())} of {len(clean)} there",
@@ -564,6 +581,7 @@ def cancel_occurrence(occurrence: RitualOccurrence, *, reason: str, actor) -> No
     occurrence.status = OccurrenceStatus.CANCELLED
     occurrence.note = reason
     occurrence.logged_by_id, occurrence.logged_at = actor.id, utcnow()
+    withdraw_log_reminder(occurrence.id)
     record("ritual.cancelled", "ritual", occurrence.ritual_id, actor_id=actor.id,
            summary=f"Called off {occurrence.ritual.title} on {occurrence.due_at:%Y-%m-%d}",
            after={"occurrence_id": occurrence.id, "reason": reason})
@@ -712,7 +730,8 @@ def last_in_person_by_team(team_ids: Iterable[int] | None = None, *,
 
 
 def remind_organisers(now: datetime | None = None) -> dict[str, int]:
-    """Scheduler job: a reminder to the organiser (else the team's manager) a day before each occurrence.
+    """Scheduler job: a reminder to the organiser (else the team's manager) a day before each occurrence,
+    and the morning after one nobody logged (`remind_to_log_attendance`).
 
     De-duplicated by occurrence, recipient and due time, so running twice, late, or from two
     processes queues nothing twice; a moved occurrence is reminded again. Commits.
@@ -756,7 +775,107 @@ def remind_organisers(now: datetime | None = None) -> dict[str, int]:
         })
     added = enqueue_many(nudges)
     db.session.commit()
-    return {"due": len(rows), "queued": added}
+    # The same job asks, the morning after, for the occurrences nobody logged.
+    after = remind_to_log_attendance(now)
+    return {"due": len(rows), "queued": added, "to_log": after["due"], "log_reminders": after["queued"]}
+
+
+def log_reminder_key(occurrence_id: int) -> str:
+    """The outbox key of an occurrence's reminder to log attendance: one per occurrence, ever."""
+    return f"ritual-log:{occurrence_id}"
+
+
+def log_reminder_moment(starts_at: datetime, ends_at: datetime, timezone: str) -> datetime:
+    """Nine o'clock the morning after an occurrence, in this zone (in UTC).
+
+    "The morning after" is the local day after it began, or after it ended when it ran past that
+    morning (a retreat). Built from local calendar days, so it stays at nine across daylight saving.
+    """
+    where = zone(timezone)
+    moment = datetime.combine(starts_at.astimezone(where).date() + timedelta(days=1), LOG_REMINDER_AT,
+                              tzinfo=where)
+    if moment <= ends_at:
+        moment = datetime.combine(ends_at.astimezone(where).date() + timedelta(days=1), LOG_REMINDER_AT,
+                                  tzinfo=where)
+    return moment.astimezone(UTC)
+
+
+def remind_to_log_attendance(now: datetime | None = None) -> dict[str, int]:
+    """Ask the organiser (else the team's manager) to log an occurrence nobody logged.
+
+    Queued once an occurrence is over, to go out the next morning in the recipient's zone (delivery
+    holds it further through their quiet hours, like every nudge). Once per occurrence: the key
+    holds across runs and processes; logging or calling the occurrence off withdraws it. Commits.
+    """
+    from touchpoints.nudges.models import NudgeKind
+    from touchpoints.nudges.services import enqueue_many, preferred_channel
+
+    now = now or utcnow()
+    recipient_id = func.coalesce(Ritual.organiser_id, Team.manager_id)
+    rows = db.session.execute(
+        select(RitualOccurrence.id, RitualOccurrence.due_at, Ritual.id, Ritual.title, Ritual.duration_minutes,
+               Team.name, Employee.id, Employee.timezone, Employee.preferred_channel)
+        .join(Ritual, Ritual.id == RitualOccurrence.ritual_id)
+        .outerjoin(Team, Team.id == Ritual.team_id)
+        .join(Employee, Employee.id == recipient_id)
+        .where(RitualOccurrence.status == OccurrenceStatus.PLANNED, RitualOccurrence.due_at <= now,
+               RitualOccurrence.due_at >= now - LOG_REMINDER_LOOKBACK, Employee.deactivated_at.is_(None))
+    ).all()
+    nudges = []
+    for occ_id, due_at, ritual_id, title, minutes, team_name, person_id, tz, channel in rows:
+        ends_at = due_at + timedelta(minutes=minutes)
+        if ends_at > now:
+            continue  # still going on: asked the next morning, once it is over
+        send_at = log_reminder_moment(due_at, ends_at, tz)
+        local = due_at.astimezone(zone(tz))
+        nudges.append({
+            "dedup_key": log_reminder_key(occ_id),
+            "kind": NudgeKind.RITUAL_REMINDER,
+            "recipient_id": person_id,
+            "channel": preferred_channel(channel),
+            "next_attempt_at": max(send_at, now),
+            "expires_at": max(send_at, now) + LOG_REMINDER_LIFETIME,
+            "payload": {
+                "headline": f"Who came to {title} on {local:%a %d %b}?",
+                "detail": f"{team_name or 'Everyone'}'s {title} is not logged yet. Log it as held and tick "
+                          "who was there in one form, or say it was called off.",
+                "link": f"/rituals/occurrences/{occ_id}#log",
+                "at": now.isoformat(), "ritual_id": ritual_id, "occurrence_id": occ_id,
+            },
+        })
+    added = enqueue_many(nudges)
+    db.session.commit()
+    return {"due": len(nudges), "queued": added}
+
+
+def withdraw_log_reminder(occurrence_id: int) -> int:
+    """Cancel an occurrence's reminder to log it if it has not gone out yet (it was logged or called off)."""
+    from touchpoints.nudges.models import DUE_STATUSES, Nudge, NudgeStatus
+
+    return db.session.execute(
+        update(Nudge).where(Nudge.dedup_key == log_reminder_key(occurrence_id),
+                            Nudge.status.in_(DUE_STATUSES))
+        .values(status=NudgeStatus.CANCELLED, updated_at=utcnow(),
+                last_error="Not needed any more: the occurrence was logged or called off.")
+        .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def unlogged_occurrences(query: Select, *, now: datetime | None = None, limit: int = 10,
+                         since: timedelta = timedelta(days=90)) -> tuple[list[RitualOccurrence], int]:
+    """Occurrences of a select's rituals that have begun but were neither logged nor called off.
+
+    Newest first, at most `limit`, with how many there are in all (two queries at most).
+    """
+    now = now or utcnow()
+    ids = query.with_only_columns(Ritual.id)
+    where = (RitualOccurrence.ritual_id.in_(ids), RitualOccurrence.status == OccurrenceStatus.PLANNED,
+             RitualOccurrence.due_at <= now, RitualOccurrence.due_at >= now - since)
+    found = list(db.session.scalars(
+        select(RitualOccurrence).options(joinedload(RitualOccurrence.ritual).joinedload(Ritual.team))
+        .where(*where).order_by(RitualOccurrence.due_at.desc(), RitualOccurrence.id.desc()).limit(limit)))
+    total = len(found) if len(found) < limit else \
+        db.session.scalar(select(func.count()).select_from(RitualOccurrence).where(*where)) or 0
+    return found, total
 
 
 def escalate_team_findings(now: datetime | None = None) -> dict[str, int]:

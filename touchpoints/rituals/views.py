@@ -80,9 +80,13 @@ def index():
                                              until=now + timedelta(weeks=CALENDAR_WEEKS))
     manageable = {row.ritual.id for row in rows if viewer.can_manage(row.ritual)}
     team = db.session.get(Team, team_id) if team_id else None
+    running = viewer.running_query()
+    if team_id:
+        running = running.where(Ritual.team_id == team_id)
+    to_log, to_log_total = services.unlogged_occurrences(running, now=now)
     return render_template("rituals/index.html", rows=rows, calendar=calendar, manageable=manageable,
                            can_create=bool(viewer.team_choices()), team=team, tz=_viewer_zone(),
-                           team_choices=viewer.team_choices(),
+                           team_choices=viewer.team_choices(), to_log=to_log, to_log_total=to_log_total,
                            weeks=CALENDAR_WEEKS)
 
 

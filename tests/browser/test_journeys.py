@@ -88,7 +88,7 @@ def test_a_manager_logs_a_one_on_one_in_three_clicks_and_the_employee_confirms(
 
     page.get_by_role("button", name="Sign out").click()
     sign_in_as(page, EMPLOYEE)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="My journey").click()
+    page.get_by_role("navigation", name="You").get_by_role("link", name="My journey").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My journey")
     attention = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Needs attention")))
     mine = attention.locator(f"#tp-{touchpoint_id}")

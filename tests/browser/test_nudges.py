@@ -73,7 +73,7 @@ def test_a_manager_has_no_delivery_link_and_is_refused_the_page(page, sign_in_as
     sign_in_as(page, MANAGER)
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery")).to_have_count(0)
     expect(
-        page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications"))
+        page.get_by_role("navigation", name="You").get_by_role("link", name=re.compile("^Notifications"))
     ).to_have_count(1)
     response = page.goto("/nudges/delivery")
     assert response.status == 403

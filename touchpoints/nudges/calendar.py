@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +25,11 @@ from touchpoints.nudges.services import profile_for
 from touchpoints.nudges.settings import NudgeSettings
 from touchpoints.people.models import Employee
 from touchpoints.rituals.calendar import feed_events
+
+# icalendar (3 MB once imported) is imported where an .ics is built: the web worker imports this
+# module for the calendar pages, and only a download or a feed needs it.
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event, vCalAddress
 
 PRODID = "-//Touchpoints//Touchpoints calendar//EN"
 INVITE_KINDS = frozenset({TouchpointKind.ONE_ON_ONE, TouchpointKind.CHECK_IN})
@@ -48,6 +53,8 @@ def event_summary(tp: Touchpoint, viewer_id: int | None) -> str:
 
 
 def _attendee(person: Employee, role: str) -> vCalAddress:
+    from icalendar import vCalAddress, vText
+
     address = vCalAddress(f"mailto:{person.email}")
     address.params["cn"] = vText(person.full_name)
     address.params["role"] = vText(role)
@@ -56,6 +63,8 @@ def _attendee(person: Employee, role: str) -> vCalAddress:
 
 
 def _event(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None, cancelled: bool) -> Event:
+    from icalendar import Event
+
     tz = tp.employee.timezone if tp.employee is not None else "UTC"
     start = to_local(tp.due_at, tz)
     event = Event()
@@ -87,6 +96,8 @@ def _event(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None, ca
 
 
 def _calendar(method: str) -> Calendar:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -11,22 +11,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DatePickerElement,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-    TimePickerElement,
-)
-from slack_sdk.models.views import View
 from sqlalchemy import select
 
 from touchpoints.db_types import utcnow
@@ -40,10 +26,14 @@ from touchpoints.journeys.errors import (
 )
 from touchpoints.journeys.models import Mode, Touchpoint
 from touchpoints.journeys.outcomes import log_touchpoint, reschedule
-from touchpoints.nudges.models import DeliveryChannel, Nudge, NudgeStatus
 from touchpoints.nudges.settings import NudgeSettings
 from touchpoints.nudges.slack import make_client
 from touchpoints.surveys import slack_answers
+
+# slack-sdk (2.5 MB) is imported by the methods that build or send Block Kit, not here: the web
+# worker imports this module for the page Teams and email links open, which never talks to Slack.
+if TYPE_CHECKING:
+    from slack_sdk.models.views import View
 
 LOG_CALLBACK = "tp_log"
 RESCHEDULE_CALLBACK = "tp_reschedule"
@@ -196,6 +186,9 @@ class SlackInteractions:
         keep_buttons: bool,
     ) -> InteractionAnswer:
         """Update the original message: the outcome under the item, its buttons gone once it is done."""
+        from slack_sdk.errors import SlackApiError
+        from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+
         block_id = action.get("block_id")
         updated = []
         for block in blocks:
@@ -217,6 +210,8 @@ class SlackInteractions:
         return answer
 
     def _open_modal(self, payload: dict[str, Any], view: View) -> InteractionAnswer:
+        from slack_sdk.errors import SlackApiError
+
         try:
             self.client.views_open(trigger_id=payload.get("trigger_id", ""), view=view)
         except (SlackApiError, OSError) as error:
@@ -230,6 +225,16 @@ class SlackInteractions:
         return json.dumps({"tp": tp.id, "channel": channel, "ts": ts})
 
     def _log_modal(self, tp: Touchpoint, user, channel: str | None, ts: str | None) -> View:
+        from slack_sdk.models.blocks import (
+            InputBlock,
+            MarkdownTextObject,
+            Option,
+            PlainTextObject,
+            SectionBlock,
+            StaticSelectElement,
+        )
+        from slack_sdk.models.views import View
+
         options = [Option(text=PlainTextObject(text=m.label), value=m.value) for m in Mode]
         initial = next(o for o in options if o.value == tp.planned_mode.value)
         return View(
@@ -250,6 +255,17 @@ class SlackInteractions:
         )
 
     def _reschedule_modal(self, tp: Touchpoint, user, channel: str | None, ts: str | None) -> View:
+        from slack_sdk.models.blocks import (
+            DatePickerElement,
+            InputBlock,
+            MarkdownTextObject,
+            PlainTextInputElement,
+            PlainTextObject,
+            SectionBlock,
+            TimePickerElement,
+        )
+        from slack_sdk.models.views import View
+
         tz = user.employee.timezone
         local = to_local(tp.due_at, tz)
         return View(
@@ -354,6 +370,9 @@ class SlackInteractions:
     def _after_dialog(
         self, channel: str | None, ts: str | None, tp: Touchpoint, outcome: str
     ) -> InteractionAnswer:
+        from slack_sdk.errors import SlackApiError
+        from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
         answer = InteractionAnswer(outcome=outcome)
         if channel and ts:
             try:
@@ -395,44 +414,31 @@ class SlackInteractions:
             if submission.finished:
                 self._update_invitations(answer, submission, submission.notice_text)
             return answer
-        answer = InteractionAnswer(outcome="survey answered")
-        self._update_invitations(answer, submission, "✅ " + submission.thanks)
-        return answer
+        # The surveys' after-answer hook (survey_messages) thanks the person in every Slack message
+        # that invited them, digests included, once this answer has left.
+        return InteractionAnswer(outcome="survey answered")
 
     def _update_invitations(
         self, answer: InteractionAnswer, submission: slack_answers.Submission, text: str
     ) -> None:
         """Replace the person's invitation and reminder messages for the round with one sentence.
 
-        Found through the outbox (read only), so the dialog needs to carry nothing but the round.
-        A digest holding other items is left alone: its button says so if pressed again.
+        Found through the outbox (read only), so the dialog needs to carry nothing but the round;
+        a digest holding the survey is composed again with it marked answered (survey_messages).
         """
+        from touchpoints.nudges.survey_messages import sender, survey_message_updates
+
         if submission.round_id is None or submission.respondent_id is None:
             return
-        keys = [
-            f"{prefix}:{submission.round_id}:{submission.respondent_id}"
-            for prefix in ("survey-invite", "survey-remind")
-        ]
-        refs = db.session.scalars(
-            select(Nudge.external_ref).where(
-                Nudge.dedup_key.in_(keys),
-                Nudge.channel == DeliveryChannel.SLACK,
-                Nudge.status == NudgeStatus.SENT,
-                Nudge.external_ref.is_not(None),
-                Nudge.bundled.is_(False),
-            )
-        ).all()
-        blocks = [
-            SectionBlock(text=MarkdownTextObject(text=f"*{_escape(submission.survey_title)}*")).to_dict(),
-            ContextBlock(elements=[MarkdownTextObject(text=_escape(text))]).to_dict(),
-        ]
-        for ref in refs:
-            channel, _, ts = (ref or "").partition(":")
-            if channel and ts:
-                answer.updates.append({"channel": channel, "ts": ts})
-                answer.after.append(self._later_update(channel, ts, text, blocks))
+        updates = survey_message_updates(submission.round_id, submission.respondent_id, text,
+                                         settings=self.settings)
+        if updates:
+            answer.updates.extend({"channel": u.channel, "ts": u.ts} for u in updates)
+            answer.after.append(sender(updates, self.settings))
 
     def _later_update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> Callable[[], None]:
+        from slack_sdk.errors import SlackApiError
+
         client = self.client
 
         def update() -> None:

@@ -10,24 +10,17 @@ from __future__ import annotations
 import http.client
 import socket
 import urllib.error
-from typing import Any
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.nudges.compose import OPEN, Item, Message
 from touchpoints.nudges.outcomes import SendResult, Verdict
+
+# slack-sdk (2.5 MB once imported) is imported where a message is built or sent, not here: every
+# web worker imports this module through the outbox, and most never talk to Slack.
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.models.blocks import Block, ButtonElement
 
 # Errors about the app's token or workspace: nothing can be sent until HR fixes the set-up.
 PAUSING_ERRORS = frozenset(
@@ -61,6 +54,8 @@ MAX_BLOCKS = 50
 
 def make_client(token: str, base_url: str, timeout: float = 10.0) -> WebClient:
     """A WebClient pointed at base_url with slack-sdk's own retries turned off."""
+    from slack_sdk import WebClient
+
     if not base_url.endswith("/"):
         base_url += "/"
     return WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout)), retry_handlers=[])
@@ -121,6 +116,8 @@ def classify_transport_error(error: BaseException) -> SendResult:
 
 
 def _button(action, *, interactive: bool) -> ButtonElement:
+    from slack_sdk.models.blocks import ButtonElement, PlainTextObject
+
     label = PlainTextObject(text=action.label, emoji=True)
     if action.name == OPEN or not interactive:
         # Slack still posts an interaction for a link button; it is acknowledged and ignored.
@@ -140,6 +137,14 @@ def _button(action, *, interactive: bool) -> ButtonElement:
 
 def item_blocks(item: Item, *, digest: bool) -> list[Block]:
     """The blocks of one item: headline, facts, buttons."""
+    from slack_sdk.models.blocks import (
+        ActionsBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        PlainTextObject,
+        SectionBlock,
+    )
+
     blocks: list[Block] = []
     headline = _escape(item.headline)
     if digest:
@@ -164,6 +169,14 @@ def item_blocks(item: Item, *, digest: bool) -> list[Block]:
 
 def message_blocks(message: Message) -> list[dict[str, Any]]:
     """The whole message as Block Kit JSON (at most Slack's 50 blocks)."""
+    from slack_sdk.models.blocks import (
+        ContextBlock,
+        DividerBlock,
+        HeaderBlock,
+        MarkdownTextObject,
+        PlainTextObject,
+    )
+
     blocks: list[Block] = []
     if message.is_digest:
         blocks.append(HeaderBlock(text=PlainTextObject(text=message.subject[:150])))
@@ -189,6 +202,8 @@ def message_blocks(message: Message) -> list[dict[str, Any]]:
 
 def outcome_blocks(item_text: str, outcome: str) -> list[dict[str, Any]]:
     """What an updated message shows once a button was used: the item and what happened."""
+    from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
     return [
         SectionBlock(text=MarkdownTextObject(text=_escape(item_text))).to_dict(),
         ContextBlock(elements=[MarkdownTextObject(text=_escape(outcome))]).to_dict(),
@@ -221,6 +236,8 @@ class SlackSender:
         self, message: Message, *, email: str, user_id: str | None, dm_channel: str | None
     ) -> SendResult:
         """Look up, open and post as needed; what was learnt (ids) comes back for caching."""
+        from slack_sdk.errors import SlackApiError
+
         learnt: dict[str, str] = {}
         try:
             if not dm_channel:
@@ -244,6 +261,8 @@ class SlackSender:
 
     def post(self, message: Message, *, channel: str, learnt: dict[str, str] | None = None) -> SendResult:
         """chat.postMessage to a channel (a DM or a team's channel)."""
+        from slack_sdk.errors import SlackApiError
+
         try:
             response = self.client.chat_postMessage(
                 channel=channel, text=message.text[:3000], blocks=message_blocks(message), unfurl_links=False

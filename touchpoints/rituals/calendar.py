@@ -3,9 +3,9 @@ company's town halls and the rituals they organise, at the ritual's own local ti
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from icalendar import Event
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,10 @@ from touchpoints.journeys.calendar import to_local
 from touchpoints.people.models import Employee
 from touchpoints.rituals.models import Audience, OccurrenceStatus, Ritual, RitualOccurrence
 from touchpoints.rituals.services import TeamTree
+
+# icalendar (3 MB) is imported when a feed is built, not by every web worker that imports this.
+if TYPE_CHECKING:
+    from icalendar import Event
 
 FEED_LIMIT = 500
 
@@ -28,6 +32,8 @@ def ritual_uid(occurrence_id: int, base_url: str) -> str:
 def feed_events(employee: Employee, *, base_url: str, link, since: datetime,
                 until: datetime) -> list[Event]:
     """Events for the planned occurrences a person is invited to or organises (two queries)."""
+    from icalendar import Event
+
     tree = TeamTree.load()
     conditions = [Ritual.audience == Audience.EVERYONE, Ritual.organiser_id == employee.id]
     if employee.team_id is not None:

@@ -12,21 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    RadioButtonsElement,
-    SectionBlock,
-    StaticSelectElement,
-)
-from slack_sdk.models.views import View
 from sqlalchemy import func, select
 
 from touchpoints.db_types import utcnow
@@ -40,6 +27,12 @@ from touchpoints.surveys.models import (
     SurveyQuestion,
     SurveyRound,
 )
+
+# slack-sdk (2.5 MB) is imported by the functions that build a dialog, not here: the scheduler's
+# reminders ask round_fits_a_dialog, and web workers import this module without calling Slack.
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Option
+    from slack_sdk.models.views import View
 
 # The "Answer here" button (rendered by the nudges from compose.ANSWER_SURVEY) and its dialog.
 ANSWER_ACTION = "tp_survey_answer"
@@ -163,12 +156,21 @@ def answer_dialog_for(slack_user_id: str, round_value: Any, *, now: datetime | N
 
 
 def _options(pairs: list[tuple[str, str]]) -> list[Option]:
+    from slack_sdk.models.blocks import Option, PlainTextObject
+
     return [
         Option(value=value, text=PlainTextObject(text=_clip(label, OPTION_LIMIT))) for value, label in pairs
     ]
 
 
 def _element(question: SurveyQuestion):
+    from slack_sdk.models.blocks import (
+        PlainTextInputElement,
+        PlainTextObject,
+        RadioButtonsElement,
+        StaticSelectElement,
+    )
+
     if question.kind is QuestionKind.AGREEMENT:
         pairs = [(str(v), f"{v} · {label}") for v, label in AGREEMENT_LABELS.items()]
         return RadioButtonsElement(action_id="value", options=_options(pairs))
@@ -190,6 +192,16 @@ def _element(question: SurveyQuestion):
 
 def answer_view(round_: SurveyRound, questions: list[SurveyQuestion]) -> View:
     """The Slack dialog asking a round's questions in order; its metadata names only the round."""
+    from slack_sdk.models.blocks import (
+        Block,
+        ContextBlock,
+        InputBlock,
+        MarkdownTextObject,
+        PlainTextObject,
+        SectionBlock,
+    )
+    from slack_sdk.models.views import View
+
     survey = round_.survey
     blocks: list[Block] = [
         SectionBlock(
@@ -234,6 +246,9 @@ def answer_view(round_: SurveyRound, questions: list[SurveyQuestion]) -> View:
 
 def notice_view(title: str, text: str) -> View:
     """A dialog that only says something (a refusal), with a button to close it."""
+    from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
+    from slack_sdk.models.views import View
+
     return View(
         type="modal",
         callback_id=ANSWER_CALLBACK + "_notice",

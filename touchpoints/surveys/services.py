@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -613,20 +613,29 @@ def _invite(round_: SurveyRound, now: datetime) -> int:
     return len(people)
 
 
-def open_round(round_id: int, *, now: datetime | None = None, actor_id: int | None = None) -> bool:
-    """Open a scheduled round: lock its version, invite its audience; False if already taken."""
-    now = now or utcnow()
-    # The status guard makes opening a claim: two schedulers cannot both open a round.
+def _claim_round(round_id: int, expected: RoundStatus, **values: Any) -> SurveyRound | None:
+    """Move a round on from `expected`, or None when another run already did.
+
+    The status guard makes the change a claim: two schedulers cannot both open or close a round.
+    """
     claimed = db.session.execute(
-        update(SurveyRound).where(SurveyRound.id == round_id, SurveyRound.status == RoundStatus.SCHEDULED)
-        .values(status=RoundStatus.OPEN, opened_at=now)
+        update(SurveyRound).where(SurveyRound.id == round_id, SurveyRound.status == expected)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
         db.session.rollback()
+        return None
+    return db.session.scalar(select(SurveyRound).where(SurveyRound.id == round_id)
+                             .execution_options(populate_existing=True))
+
+
+def open_round(round_id: int, *, now: datetime | None = None, actor_id: int | None = None) -> bool:
+    """Open a scheduled round: lock its version, invite its audience; False if already taken."""
+    now = now or utcnow()
+    round_ = _claim_round(round_id, RoundStatus.SCHEDULED, status=RoundStatus.OPEN, opened_at=now)
+    if round_ is None:
         return False
-    round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.id == round_id)
-                               .execution_options(populate_existing=True))
     version = round_.survey.current_version
     if round_.closes_at <= now or not version.questions:
         # Missed while the scheduler was down, or emptied since: never invite to a closed window.
@@ -680,16 +689,9 @@ def close_round(round_id: int, *, now: datetime | None = None, actor_id: int | N
     from touchpoints.surveys import cube, feedback
 
     now = now or utcnow()
-    claimed = db.session.execute(
-        update(SurveyRound).where(SurveyRound.id == round_id, SurveyRound.status == RoundStatus.OPEN)
-        .values(status=RoundStatus.CLOSED, closed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
+    round_ = _claim_round(round_id, RoundStatus.OPEN, status=RoundStatus.CLOSED, closed_at=now)
+    if round_ is None:
         return False
-    round_ = db.session.scalar(select(SurveyRound).where(SurveyRound.id == round_id)
-                               .execution_options(populate_existing=True))
     round_.closes_at = min(round_.closes_at, now)
     cube.scramble_physical_order(round_.id)
     cube.build_result_cells(round_)
@@ -884,6 +886,20 @@ class Receipt:
     answers: int
 
 
+# Called with (round id, respondent id) once an answer is committed, whatever the channel (page, API,
+# Slack dialog): the nudges capability refreshes the Slack messages that invited the person. A callback
+# gets nothing of what was answered, and must write nothing that ties the person to the moment.
+AfterAnswer = Callable[[int, int], None]
+_after_answer: list[AfterAnswer] = []
+
+
+def register_after_answer(callback: AfterAnswer) -> AfterAnswer:
+    """Add a callback run after every recorded answer (usable as a decorator); idempotent."""
+    if callback not in _after_answer:
+        _after_answer.append(callback)
+    return callback
+
+
 def submit_response(round_id: int, respondent_employee_id: int, answers: Mapping[str, Any], *,
                     now: datetime | None = None) -> Receipt:
     """Take one person's answers to a round, once; the stored answers carry no trace of them.
@@ -917,6 +933,8 @@ def submit_response(round_id: int, respondent_employee_id: int, answers: Mapping
     except IntegrityError:
         db.session.rollback()
         raise AlreadyAnswered("You have already answered this round; thank you.") from None
+    for callback in _after_answer:
+        callback(round_id, respondent_employee_id)
     return Receipt(round_id, now.date(), len(cleaned))
 
 

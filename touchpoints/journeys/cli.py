@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 
 import click
-import yaml
 from flask.cli import AppGroup
 
 journeys_group = AppGroup("journeys", help="Journey templates, enrolment and materialisation.")
@@ -34,6 +33,8 @@ def load_defaults_command(update: bool) -> None:
 @click.argument("key")
 def export_command(key: str) -> None:
     """Print the active version of a journey as YAML (the same shape as the default files)."""
+    import yaml  # here, not at the top: web workers register this group and never export
+
     from touchpoints.journeys.enrolment import active_journey
     from touchpoints.journeys.templates import journey_to_data
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.policies.rules import PolicySpec, RuleError, parse_policy
+
+# PyYAML (1 MB) is imported by the functions that read or write a file: every web worker imports
+# this module through the policies services, and only loading or exporting policies needs it.
+if TYPE_CHECKING:
+    import yaml
 
 HEADER = """\
 # Touchpoints human-touch policies.
@@ -70,6 +73,8 @@ def display_name(path: Path) -> str:
 
 def _walk(node: yaml.Node, prefix: str, lines: dict[str, int], problems: list[tuple[str, int, str]]) -> None:
     """Record the line of every field below node; note keys written twice (YAML keeps the last)."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -89,6 +94,8 @@ def _walk(node: yaml.Node, prefix: str, lines: dict[str, int], problems: list[tu
 
 
 def _compose(text: str, name: str) -> tuple[Any, yaml.Node | None]:
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -193,6 +200,8 @@ def read_policy_files(paths: Iterable[Path]) -> list[FilePolicy]:
 
 def dump_policies(specs: Iterable[PolicySpec]) -> str:
     """A policy file for these policies, readable and loadable again (the export)."""
+    import yaml
+
     items = []
     for spec in specs:
         data = spec.as_data()

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from touchpoints.extensions import db
@@ -22,6 +21,8 @@ class PackError(ValueError):
 
 def read_pack(path: Path = DEFAULT_PACK) -> list[dict[str, Any]]:
     """The surveys of a pack file, checked for shape (values are checked when loading)."""
+    import yaml  # PyYAML costs a web worker 1 MB; only loading a pack needs it
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

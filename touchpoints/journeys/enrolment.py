@@ -47,6 +47,7 @@ from touchpoints.journeys.models import (
     TouchpointStatus,
     TouchpointTemplate,
 )
+from touchpoints.journeys.outcomes import touchpoints_created
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 
 CHUNK = 2000  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
@@ -477,6 +478,8 @@ def enrol_many(employee_ids: Iterable[int], journey: JourneyTemplate, *, actor_i
                               plans, through=through, existing={}, owners=owners, now=now,
                               default_cadence=cadence))
     result.touchpoints_created = insert_touchpoints(rows, skip_conflicts=False)
+    if rows:
+        touchpoints_created(result.enrolment_ids, now)  # calendar invitations, in this transaction
     if audit:
         record("journey.enrolled", "journey", journey.id, actor_id=actor_id,
                summary=f"Enrolled {result.enrolled} {'person' if result.enrolled == 1 else 'people'} "
@@ -560,6 +563,8 @@ def materialise(enrolment_ids: Sequence[int], *, today: date | None = None,
                                   plans[e.journey_id], through=through, existing=existing[e.id],
                                   owners=owners, now=now, default_cadence=cadence))
         created += insert_touchpoints(rows, skip_conflicts=True)
+        if rows:
+            touchpoints_created(sorted({row["enrolment_id"] for row in rows}), now)
         db.session.execute(
             update(Enrolment).where(Enrolment.id.in_([e.id for e in enrolments]),
                                     or_(Enrolment.materialised_until.is_(None),

@@ -9,7 +9,7 @@ nudges capability queues the confirmation request there). Callers commit.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -145,6 +145,28 @@ def register_after_schedule_change(callback: ScheduleChange) -> ScheduleChange:
 def _schedule_changed(touchpoint: Touchpoint, change: str) -> None:
     for callback in _after_schedule_change:
         callback(touchpoint, change)
+
+
+# Called with (enrolment ids, created_at) once enrolment or the horizon extension wrote touchpoints in
+# bulk: the new rows are those of these enrolments stamped with that created_at. Same transaction, so
+# whatever a callback queues (calendar invitations) commits or rolls back with the rows themselves.
+BulkCreated = Callable[[Sequence[int], datetime], None]
+_after_bulk_create: list[BulkCreated] = []
+
+
+def register_after_bulk_create(callback: BulkCreated) -> BulkCreated:
+    """Add a callback run after journeys materialise touchpoints in bulk; idempotent."""
+    if callback not in _after_bulk_create:
+        _after_bulk_create.append(callback)
+    return callback
+
+
+def touchpoints_created(enrolment_ids: Sequence[int], created_at: datetime) -> None:
+    """Tell the registered callbacks that these enrolments got touchpoints stamped `created_at`."""
+    if not enrolment_ids:
+        return
+    for callback in _after_bulk_create:
+        callback(enrolment_ids, created_at)
 
 
 def _parse_mode(value: Mode | str) -> Mode:

@@ -436,20 +436,6 @@ class SlackInteractions:
             answer.updates.extend({"channel": u.channel, "ts": u.ts} for u in updates)
             answer.after.append(sender(updates, self.settings))
 
-    def _later_update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> Callable[[], None]:
-        from slack_sdk.errors import SlackApiError
-
-        client = self.client
-
-        def update() -> None:
-            try:
-                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-            except (SlackApiError, OSError):
-                # The answer is recorded either way; an old button left behind says so if pressed.
-                return
-
-        return update
-
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

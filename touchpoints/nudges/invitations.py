@@ -5,18 +5,38 @@ When a touchpoint of an invite kind is planned, rescheduled or cancelled (the jo
 outbox, in the same transaction as the change. The dedup key carries the touchpoint's SEQUENCE, so
 each version is sent once; an invitation overtaken by a later change before it left is not sent.
 
+Touchpoints that journeys write in bulk (enrolment of one person or 10,000, the horizon extension)
+get theirs through `register_after_bulk_create`: one set-based read and one executemany per few
+thousand enrolments, never a query per row. Only those due within `CALENDAR_INVITE_AHEAD_DAYS` (28)
+are invited when created; `invite_upcoming`, a scheduler job, invites the others as they come within
+reach, and catches up whatever a set-based change (a replanned series, a new owner, a cancelled
+enrolment) or an outage left without its current version.
+
 A person may turn calendar invitations off in their notification settings (`preferences`).
 """
 
 from __future__ import annotations
 
-from touchpoints.journeys.models import Touchpoint, TouchpointStatus
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from touchpoints.db_types import utcnow
+from touchpoints.extensions import db
+from touchpoints.journeys.models import OPEN_STATUSES, Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.nudges import compose
 from touchpoints.nudges.compose import Action, Item
-from touchpoints.nudges.models import DeliveryChannel, NudgeKind
+from touchpoints.nudges.models import DeliveryChannel, DeliveryProfile, Nudge, NudgeKind, NudgeStatus
 from touchpoints.nudges.preferences import invites_turned_off
-from touchpoints.nudges.services import enqueue
+from touchpoints.nudges.services import enqueue, enqueue_many
 from touchpoints.nudges.settings import NudgeSettings
+from touchpoints.people.models import Employee
+
+CHUNK = 2000  # enrolment ids per IN (...) list
 
 
 def invitation_key(touchpoint: Touchpoint, person_id: int) -> str:
@@ -70,3 +90,138 @@ def invitation_item(
     link = settings.link(f"/touchpoints/{touchpoint.id}")
     open_action = Action(compose.OPEN, "Open", link, touchpoint.id)
     return Item(headline, tuple(facts), (open_action,), touchpoint.id, nudge_id)
+
+
+# ---------------------------------------------------------------- in bulk
+
+
+def _key_sql(person_id: Any) -> ColumnElement[str]:
+    """`invitation_key` computed in SQL, to find the versions nobody invited yet."""
+    return (literal("invite:") + cast(Touchpoint.id, String) + literal(":")
+            + cast(Touchpoint.sequence, String) + literal(":") + cast(person_id, String))
+
+
+def _not_invited(person_id: Any) -> ColumnElement[bool]:
+    queued = aliased(Nudge)  # its own alias: the cancellation pass reads the outbox around it too
+    return ~exists().where(queued.dedup_key == _key_sql(person_id))
+
+
+def _invite_kinds() -> list[TouchpointKind]:
+    from touchpoints.nudges.calendar import INVITE_KINDS
+
+    return sorted(INVITE_KINDS)
+
+
+@dataclass(frozen=True)
+class _Invitee:
+    """One of the two people of a touchpoint, as far as sending them an invitation goes."""
+
+    id: int | None
+    email: str | None
+    active: bool
+    wants: bool | None  # None: no delivery profile yet, so invitations are on
+
+    @property
+    def reachable(self) -> bool:
+        return self.id is not None and bool(self.email) and self.active and self.wants is not False
+
+
+def _candidates(where: ColumnElement[bool]) -> Select:
+    """Touchpoints matching `where` with both people's address, state and invitation choice (one query)."""
+    person, owner = aliased(Employee), aliased(Employee)
+    person_profile, owner_profile = aliased(DeliveryProfile), aliased(DeliveryProfile)
+    return (
+        select(Touchpoint.id, Touchpoint.sequence, Touchpoint.status,
+               Touchpoint.employee_id, person.email, person.deactivated_at.is_(None),
+               person_profile.calendar_invites,
+               Touchpoint.owner_id, owner.email, owner.deactivated_at.is_(None),
+               owner_profile.calendar_invites)
+        .join(person, person.id == Touchpoint.employee_id)
+        .outerjoin(owner, owner.id == Touchpoint.owner_id)
+        .outerjoin(person_profile, person_profile.employee_id == Touchpoint.employee_id)
+        .outerjoin(owner_profile, owner_profile.employee_id == Touchpoint.owner_id)
+        .where(Touchpoint.kind.in_(_invite_kinds()), where)
+    )
+
+
+def _rows(statement: Select, *, change: str, now: datetime,
+          only: set[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """Outbox rows for each reachable person of each touchpoint read (`only`: those (touchpoint, person))."""
+    rows: list[dict[str, Any]] = []
+    at = now.isoformat()
+    for (tp_id, sequence, status, *people) in db.session.execute(statement):
+        method = "CANCEL" if status is TouchpointStatus.CANCELLED else "REQUEST"
+        invitees = {_Invitee(*people[0:4]), _Invitee(*people[4:8])}
+        for invitee in sorted((i for i in invitees if i.reachable), key=lambda i: i.id):
+            if only is not None and (tp_id, invitee.id) not in only:
+                continue
+            rows.append({
+                "dedup_key": f"invite:{tp_id}:{sequence}:{invitee.id}", "kind": NudgeKind.CALENDAR_INVITE,
+                "recipient_id": invitee.id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
+                "payload": {"at": at, "change": change, "method": method, "sequence": sequence},
+                "next_attempt_at": now,
+            })
+    return rows
+
+
+def queue_for_created(enrolment_ids: Sequence[int], created_at: datetime, *,
+                      settings: NudgeSettings | None = None) -> int:
+    """Invite both people to the one-on-ones and check-ins journeys just wrote for these enrolments.
+
+    Only those still ahead and due within the invitation window; the rest are `invite_upcoming`'s.
+    Nothing is queued while email is not set up (the job catches up once it is). Caller commits.
+    """
+    settings = settings or NudgeSettings.current()
+    if not settings.email_enabled or not enrolment_ids:
+        return 0
+    now = utcnow()
+    until = now + timedelta(days=settings.invite_ahead_days)
+    ids = sorted(set(enrolment_ids))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), CHUNK):
+        rows.extend(_rows(_candidates(and_(
+            Touchpoint.enrolment_id.in_(ids[start:start + CHUNK]), Touchpoint.created_at == created_at,
+            Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at > now, Touchpoint.due_at <= until,
+        )), change="planned", now=now))
+    return enqueue_many(rows)
+
+
+def invite_upcoming(*, now: datetime | None = None, settings: NudgeSettings | None = None) -> dict[str, int]:
+    """The scheduler's invitation pass: every version of a touchpoint within reach is sent once.
+
+    Invites both people to open one-on-ones and check-ins due within the window whose current
+    version (SEQUENCE) has not been queued for them: those planned far ahead as they come within
+    reach, and those a set-based change moved or handed over. Sends the cancellation to whoever was
+    sent an earlier version of one cancelled in bulk (an ended enrolment, a person who left). Safe to
+    run late or twice (dedup keys); commits its own work.
+    """
+    settings = settings or NudgeSettings.current()
+    if not settings.email_enabled:
+        return {"invitations": 0, "cancellations": 0}
+    now = now or utcnow()
+    until = now + timedelta(days=settings.invite_ahead_days)
+    within = and_(Touchpoint.due_at > now, Touchpoint.due_at <= until)
+    try:
+        invited = enqueue_many(_rows(_candidates(and_(
+            within, Touchpoint.status.in_(OPEN_STATUSES),
+            or_(_not_invited(Touchpoint.employee_id),
+                and_(Touchpoint.owner_id.is_not(None), _not_invited(Touchpoint.owner_id))),
+        )), change="planned", now=now))
+        # Who holds an earlier version of a touchpoint cancelled without its cancellation going out.
+        earlier = db.session.execute(
+            select(Touchpoint.id, Nudge.recipient_id).join(Nudge, and_(
+                Nudge.touchpoint_id == Touchpoint.id, Nudge.kind == NudgeKind.CALENDAR_INVITE,
+                Nudge.status == NudgeStatus.SENT))
+            .where(within, Touchpoint.status == TouchpointStatus.CANCELLED,
+                   Touchpoint.kind.in_(_invite_kinds()), _not_invited(Nudge.recipient_id))
+        ).all()
+        cancelled = 0
+        if earlier:
+            holders = {(tp_id, person_id) for tp_id, person_id in earlier}
+            cancelled = enqueue_many(_rows(_candidates(Touchpoint.id.in_(sorted({t for t, _ in holders}))),
+                                           change="cancelled", now=now, only=holders))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {"invitations": invited, "cancellations": cancelled}

@@ -68,6 +68,9 @@ class NudgeSettings:
     action_link_days: int = 14
     run_seconds: float = 240.0
     send_threads: int = 4
+    # Calendar invitations go out for one-on-ones and check-ins due within this many days; later
+    # ones get theirs as they come within reach (a 12-month journey does not fill a calendar at once).
+    invite_ahead_days: int = 28
     leads: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEADS))
 
     @classmethod
@@ -114,6 +117,7 @@ class NudgeSettings:
             action_link_days=int(get("NUDGE_ACTION_LINK_DAYS", cls.action_link_days)),
             run_seconds=float(get("NUDGE_RUN_SECONDS", cls.run_seconds)),
             send_threads=int(get("NUDGE_SEND_THREADS", cls.send_threads)),
+            invite_ahead_days=max(1, int(get("CALENDAR_INVITE_AHEAD_DAYS", cls.invite_ahead_days))),
             leads=_parse_leads(leads) if isinstance(leads, str) else dict(leads or DEFAULT_LEADS),
         )
 

@@ -21,6 +21,7 @@ from touchpoints.coffee.services import run_due_round
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.services import run_daily_journey_upkeep
+from touchpoints.nudges.invitations import invite_upcoming
 from touchpoints.nudges.reminders import (
     escalate_overdue,
     queue_survey_nudges,
@@ -72,6 +73,9 @@ JOBS: list[JobSpec] = [
             "human-touch policies", raise_policy_escalations, 3600),
     JobSpec("nudge-surveys", "Deliver survey invitations and reminders through the outbox",
             queue_survey_nudges, 300),
+    JobSpec("nudge-calendar-invitations", "Email calendar invitations for one-on-ones and check-ins as "
+            "they come within reach, and cancellations of those called off in bulk",
+            invite_upcoming, 6 * 3600),
     JobSpec("nudge-team-digests", "Queue the weekly team digest for teams with a Slack channel",
             queue_team_digests, 3600),
     JobSpec("nudge-delivery", "Deliver the outbox: Slack, Teams, email and in the app",

@@ -84,8 +84,8 @@ JOBS: list[JobSpec] = [
     # recipient, so both are idempotent.
     JobSpec("ritual-series", "Extend team rituals (team meetings, town halls) to the planning horizon",
             extend_ritual_series, 6 * 3600),
-    JobSpec("ritual-reminders", "Remind organisers a day before their team rituals",
-            remind_organisers, 900),
+    JobSpec("ritual-reminders", "Remind organisers a day before their team rituals, and the morning "
+            "after one nobody logged", remind_organisers, 900),
     JobSpec("ritual-policy-escalations", "Tell the HR partners, once per team and period, about teams "
             "that break a blocking team policy", escalate_team_findings, 6 * 3600),
     # Coffee pairing: a round claims its date (unique), so it runs once however often this fires.

@@ -18,7 +18,6 @@ A person may turn calendar invitations off in their notification settings (`pref
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,20 +111,6 @@ def _invite_kinds() -> list[TouchpointKind]:
     return sorted(INVITE_KINDS)
 
 
-@dataclass(frozen=True)
-class _Invitee:
-    """One of the two people of a touchpoint, as far as sending them an invitation goes."""
-
-    id: int | None
-    email: str | None
-    active: bool
-    wants: bool | None  # None: no delivery profile yet, so invitations are on
-
-    @property
-    def reachable(self) -> bool:
-        return self.id is not None and bool(self.email) and self.active and self.wants is not False
-
-
 def _candidates(where: ColumnElement[bool]) -> Select:
     """Touchpoints matching `where` with both people's address, state and invitation choice (one query)."""
     person, owner = aliased(Employee), aliased(Employee)
@@ -146,18 +131,25 @@ def _candidates(where: ColumnElement[bool]) -> Select:
 
 def _rows(statement: Select, *, change: str, now: datetime,
           only: set[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
-    """Outbox rows for each reachable person of each touchpoint read (`only`: those (touchpoint, person))."""
+    """Outbox rows for each reachable person of each touchpoint read (`only`: those (touchpoint, person)).
+
+    Reachable: an address, still here, and invitations not turned off (no profile means on).
+    Plain tuples rather than objects per person: a bulk enrolment reads tens of thousands of rows.
+    """
     rows: list[dict[str, Any]] = []
     at = now.isoformat()
-    for (tp_id, sequence, status, *people) in db.session.execute(statement):
+    for tp_id, sequence, status, *people in db.session.execute(statement):
         method = "CANCEL" if status is TouchpointStatus.CANCELLED else "REQUEST"
-        invitees = {_Invitee(*people[0:4]), _Invitee(*people[4:8])}
-        for invitee in sorted((i for i in invitees if i.reachable), key=lambda i: i.id):
-            if only is not None and (tp_id, invitee.id) not in only:
+        invited: set[int] = set()
+        for person_id, email, active, wants in (people[0:4], people[4:8]):
+            if person_id is None or person_id in invited or not email or not active or wants is False:
+                continue
+            invited.add(person_id)
+            if only is not None and (tp_id, person_id) not in only:
                 continue
             rows.append({
-                "dedup_key": f"invite:{tp_id}:{sequence}:{invitee.id}", "kind": NudgeKind.CALENDAR_INVITE,
-                "recipient_id": invitee.id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
+                "dedup_key": f"invite:{tp_id}:{sequence}:{person_id}", "kind": NudgeKind.CALENDAR_INVITE,
+                "recipient_id": person_id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
                 "payload": {"at": at, "change": change, "method": method, "sequence": sequence},
                 "next_attempt_at": now,
             })
@@ -179,9 +171,11 @@ def queue_for_created(enrolment_ids: Sequence[int], created_at: datetime, *,
     ids = sorted(set(enrolment_ids))
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), CHUNK):
+        # No condition on the status: these rows were just written, planned. With one, SQLite reads
+        # the whole company's window through the (status, due) index instead of these enrolments'.
         rows.extend(_rows(_candidates(and_(
             Touchpoint.enrolment_id.in_(ids[start:start + CHUNK]), Touchpoint.created_at == created_at,
-            Touchpoint.status.in_(OPEN_STATUSES), Touchpoint.due_at > now, Touchpoint.due_at <= until,
+            Touchpoint.due_at > now, Touchpoint.due_at <= until,
         )), change="planned", now=now))
     return enqueue_many(rows)
 

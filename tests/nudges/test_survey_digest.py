@@ -81,6 +81,7 @@ def _assert_digest_marked_answered(fake_slack, digest) -> None:
     text = update.params["text"]
     assert "Career conversation with Ravi Report" in text
     assert "Connection pulse: answered — thank you" in text
+    assert "Your answer: recorded anonymously, without your name or the time" in text
     assert "waiting for your answers" not in text
     sent = json.dumps(update.params)
     assert COMMENT not in sent and "tp_survey_answer" not in sent

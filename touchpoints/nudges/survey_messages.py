@@ -32,7 +32,7 @@ from touchpoints.people.models import Employee
 
 SURVEY_KINDS = (NudgeKind.SURVEY_INVITATION, NudgeKind.SURVEY_REMINDER)
 SURVEY_PREFIXES = ("survey-invite", "survey-remind")
-ANSWERED_NOTE = "Your answer is in, anonymous: stored without your name or the time."
+ANSWERED_FACT = ("Your answer", "recorded anonymously, without your name or the time")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _round_of(nudge: Nudge) -> int | None:
 def answered_item(nudge: Nudge) -> compose.Item:
     """A survey's entry in a digest once answered: what it was and that it is done, nothing more."""
     title = (nudge.payload or {}).get("survey_title") or "Pulse survey"
-    return compose.Item(f"✅ {title}: answered — thank you", (("", ANSWERED_NOTE),), (), nudge_id=nudge.id)
+    return compose.Item(f"✅ {title}: answered — thank you", (ANSWERED_FACT,), (), nudge_id=nudge.id)
 
 
 def digest_update(ref: str, employee: Employee, settings: NudgeSettings) -> MessageUpdate | None:

@@ -1,4 +1,6 @@
 """People list and records: who sees whom, filters, and a fixed number of queries."""
+import re
+
 import pytest
 
 from tests.factories import make_employee, make_hr, make_manager, make_team
@@ -184,3 +186,53 @@ def test_a_manager_is_not_offered_a_departed_reports_erasure(client, login):
     login(boss)
     page = client.get(f"/people/{gone.id}").get_data(as_text=True)
     assert "Gone Report" in page and "/erase" not in page and "export.json" not in page
+
+
+def _names_in_rows(page: str) -> list[str]:
+    return re.findall(r'<td><a href="/people/\d+">([^<]+)</a>', page)
+
+
+def test_pages_of_the_list_go_by_name_with_their_team_manager_and_stage(app, client, login, monkeypatch):
+    monkeypatch.setitem(app.config, "PEOPLE_PER_PAGE", 2)
+    design = make_team("Design")
+    boss = make_hr("Anna Boss", job_title="Head of People")
+    make_employee("Cleo Carter", manager=boss, team=design, location="Lisbon",
+                  status=LifecycleStatus.ONBOARDING)
+    make_employee("Bea Brown", manager=boss)
+    make_employee("Dan Dunn", team=design, start_date=None)
+    make_employee("Eve Evans")
+    login(boss)
+
+    first = client.get("/people/").get_data(as_text=True)
+    assert "<caption>5 people, page 1 of 3</caption>" in first
+    assert _names_in_rows(first) == ["Anna Boss", "Bea Brown"]
+    assert '<span class="muted">Head of People</span>' in first
+    assert 'href="/people/?page=2" rel="next"' in first and 'rel="prev"' not in first
+
+    second = client.get("/people/?page=2").get_data(as_text=True)
+    assert _names_in_rows(second) == ["Cleo Carter", "Dan Dunn"]
+    cleo = second[second.index("Cleo Carter"):second.index("Dan Dunn")]
+    assert "<td>Design</td>" in cleo and "<td>Anna Boss</td>" in cleo and "<td>Lisbon</td>" in cleo
+    assert '<span class="badge badge--info">Onboarding</span>' in cleo and "<td>2024-01-08</td>" in cleo
+    dan = second[second.index("Dan Dunn"):]
+    assert dan.count("<td>—</td>") == 3  # no manager, no location, no start date
+    assert 'href="/people/?page=1" rel="prev"' in second and 'href="/people/?page=3" rel="next"' in second
+
+    last = client.get("/people/?page=3").get_data(as_text=True)
+    assert _names_in_rows(last) == ["Eve Evans"] and "page 3 of 3" in last and 'rel="next"' not in last
+    assert "No one matches" in client.get("/people/?page=9").get_data(as_text=True)
+    not_a_number = client.get("/people/?page=abc").get_data(as_text=True)
+    assert _names_in_rows(not_a_number) == ["Anna Boss", "Bea Brown"]
+
+
+def test_the_filters_show_what_was_asked_for(client, login):
+    login(make_hr())
+    make_employee("Ola Onboarding", status=LifecycleStatus.ONBOARDING)
+    page = client.get("/people/?q=%22%3E%3Cb%3Eola&status=onboarding&deactivated=1").get_data(as_text=True)
+    assert 'name="q" type="search" value="&#34;&gt;&lt;b&gt;ola"' in page and "<b>ola" not in page
+    assert '<option selected value="onboarding">Onboarding</option>' in page
+    assert page.count("<option selected") == 1
+    assert '<input checked id="deactivated" name="deactivated" type="checkbox" value="1">' in page
+    page = client.get("/people/").get_data(as_text=True)
+    assert "<option selected" not in page and '<option value="">All stages</option>' in page
+    assert '<input id="deactivated" name="deactivated" type="checkbox" value="1">' in page

@@ -27,8 +27,9 @@ from touchpoints.auth.models import Role, User
 from touchpoints.extensions import db
 from touchpoints.journeys.errors import JourneyValidationError
 from touchpoints.journeys.services import set_one_on_one_cadence
-from touchpoints.people.access import can_view_employee, visible_employees
+from touchpoints.people.access import can_view_employee
 from touchpoints.people.forms import PeopleFilterForm, PersonForm, PreferencesForm, choices
+from touchpoints.people.listing import PeopleFilters, people_page
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 from touchpoints.people.orgchart import org_chart
 from touchpoints.people.services import (
@@ -38,7 +39,7 @@ from touchpoints.people.services import (
     reactivate_employee,
     update_employee,
 )
-from touchpoints.people.team_search import NO_TEAM_LABEL, suggest_teams, team_condition
+from touchpoints.people.team_search import NO_TEAM_LABEL, suggest_teams
 from touchpoints.privacy.erasure import is_erased
 from touchpoints.programmes.services import person_support
 
@@ -53,23 +54,10 @@ def index():
     """Everyone (HR) or one's reports (managers): searchable, filterable, paginated."""
     form = PeopleFilterForm(request.args)
     form.status.choices = choices([("", "All stages"), *((s.value, s.label) for s in LifecycleStatus)])
-
-    query = visible_employees(current_user).options(
-        joinedload(Employee.team), joinedload(Employee.manager)
-    )
-    if form.q.data and form.q.data.strip():
-        like = f"%{form.q.data.strip().lower()}%"
-        query = query.where(or_(func.lower(Employee.full_name).like(like),
-                                func.lower(Employee.email).like(like)))
-    in_team = team_condition(form.team.data)
-    if in_team is not None:
-        query = query.where(in_team)
-    if form.status.data in {s.value for s in LifecycleStatus}:
-        query = query.where(Employee.status == LifecycleStatus(form.status.data))
-    if not form.deactivated.data:
-        query = query.where(Employee.deactivated_at.is_(None))
-    page = db.paginate(query.order_by(Employee.full_name, Employee.id),
-                       per_page=current_app.config["PEOPLE_PER_PAGE"], error_out=False)
+    filters = PeopleFilters(q=form.q.data, team=form.team.data, status=form.status.data,
+                            deactivated=bool(form.deactivated.data))
+    page = people_page(current_user, filters, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PEOPLE_PER_PAGE"])
     return render_template("people/index.html", page=page, form=form, no_team_label=NO_TEAM_LABEL)
 
 

@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.coffee.services import MAX_OVERLAP, MAX_WINDOW_DAYS, MIN_OVERLAP, MIN_WINDOW_DAYS
 
-WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"), (6, "Saturday"),
-            (7, "Sunday")]
+WEEKDAYS = [SelectChoice(str(number), day) for number, day in enumerate(
+    ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), start=1)]
 
 
 def frequency_label(weeks: int) -> str:
@@ -20,15 +28,15 @@ def frequency_label(weeks: int) -> str:
 class ParticipationForm(FlaskForm):
     """Taking part, how often, and an optional pause."""
 
-    taking_part = RadioField("Coffee pairing", choices=[("yes", "Yes, pair me with someone"),
-                                                        ("no", "No, not at the moment")],
+    taking_part = RadioField("Coffee pairing", choices=[SelectChoice("yes", "Yes, pair me with someone"),
+                                                        SelectChoice("no", "No, not at the moment")],
                              validators=[InputRequired(message="Choose whether to take part.")])
     frequency_weeks = RadioField("How often", coerce=int, validators=[Optional()])
     paused_until = DateField("Pause until (optional)", validators=[Optional()])
 
     def offer(self, weeks: tuple[int, ...]) -> None:
         """The frequencies HR offers."""
-        self.frequency_weeks.choices = [(w, frequency_label(w)) for w in weeks]
+        self.frequency_weeks.choices = [SelectChoice(str(w), frequency_label(w)) for w in weeks]
 
 
 class ProgrammeForm(FlaskForm):
@@ -47,7 +55,7 @@ class ProgrammeForm(FlaskForm):
                     NumberRange(MIN_OVERLAP, MAX_OVERLAP,
                                 message=f"Give between {MIN_OVERLAP} and {MAX_OVERLAP} minutes.")])
     frequencies = SelectMultipleField("Frequencies people may choose", coerce=int,
-                                      choices=[(1, "Every week"), (2, "Every 2 weeks"), (4, "Every 4 weeks")],
+                                      choices=[SelectChoice(str(w), frequency_label(w)) for w in (1, 2, 4)],
                                       option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 

@@ -21,6 +21,7 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -42,13 +43,14 @@ from touchpoints.journeys.models import (
 )
 from touchpoints.people.models import LifecycleStatus
 
-SENSITIVE_CHOICES = [("", "As the kind says"), ("yes", "Sensitive"), ("no", "Not sensitive")]
+SENSITIVE_CHOICES = [SelectChoice("", "As the kind says"), SelectChoice("yes", "Sensitive"),
+                     SelectChoice("no", "Not sensitive")]
 ROW_FIELD = re.compile(r"^touchpoints\[(\d+)\]\.(\w+)$")
 
 
-def _choices(enum_cls, blank: str | None = None) -> list[tuple[str, str]]:
-    options = [(m.value, m.label) for m in enum_cls]
-    return [("", blank), *options] if blank is not None else options
+def _choices(enum_cls, blank: str | None = None) -> list[SelectChoice]:
+    options = [SelectChoice(m.value, m.label) for m in enum_cls]
+    return [SelectChoice("", blank), *options] if blank is not None else options
 
 
 class TouchpointRowForm(Form):
@@ -118,8 +120,9 @@ class JourneyForm(FlaskForm):
     stage = SelectField("Lifecycle stage", choices=_choices(JourneyStage), validate_choice=False)
     description = TextAreaField("What this journey is for", validators=[Length(max=4000)])
     enrols_on = SelectField("Enrol people automatically", validate_choice=False,
-                            choices=[("", "No: HR enrols people"),
-                                     *[(t.value, f"Yes: {t.label.lower()}") for t in EnrolTrigger]])
+                            choices=[SelectChoice("", "No: HR enrols people"),
+                                     *(SelectChoice(t.value, f"Yes: {t.label.lower()}")
+                                       for t in EnrolTrigger)])
     touchpoints = FieldList(FormField(TouchpointRowForm), min_entries=1)
     add_row = SubmitField("Add a touchpoint")
     save = SubmitField("Save")
@@ -180,8 +183,8 @@ class PublishForm(FlaskForm):
 
     open_touchpoints = RadioField(
         "People already on the journey", default="keep",
-        choices=[("move", "Apply the new version to them"),
-                 ("keep", "Keep them on the version they started")])
+        choices=[SelectChoice("move", "Apply the new version to them"),
+                 SelectChoice("keep", "Keep them on the version they started")])
     submit = SubmitField("Publish")
 
 
@@ -269,7 +272,8 @@ class ConfirmationForm(FlaskForm):
     """The person concerned says whether a logged touchpoint took place."""
 
     took_place = RadioField("Did this take place?",
-                            choices=[("yes", "Yes, it took place"), ("no", "No, it did not")],
+                            choices=[SelectChoice("yes", "Yes, it took place"),
+                                     SelectChoice("no", "No, it did not")],
                             validators=[InputRequired(message="Choose yes or no.")])
     comment = TextAreaField("Comment (optional; say what happened if it did not)",
                             validators=[Length(max=2000)])

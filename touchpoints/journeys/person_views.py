@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from touchpoints.auth.access import hr_only, signed_in
 from touchpoints.db_types import utcnow
@@ -144,7 +145,7 @@ def person_journeys(employee_id: int):
     enrolments = enrolments_of(employee.id, active_only=False)
     on = {e.journey_key for e in enrolments if e.status is EnrolmentStatus.ACTIVE}
     form = EnrolForm()
-    form.journey_id.choices = [(str(j.id), j.label) for j in db.session.scalars(
+    form.journey_id.choices = [SelectChoice(str(j.id), j.label) for j in db.session.scalars(
         select(JourneyTemplate).where(JourneyTemplate.status == JourneyStatus.ACTIVE)
         .order_by(JourneyTemplate.stage, JourneyTemplate.name)) if j.key not in on]
     support = current_support(employee.id)

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from touchpoints.auth.access import hr_only
 from touchpoints.db_types import utcnow
@@ -392,9 +393,9 @@ def bulk_enrol():
     """Enrol a team or a filtered group in a journey: preview how many, then enrol them."""
     form = BulkEnrolForm()
     journeys = _active_journeys()
-    form.journey_id.choices = [(str(j.id), j.label) for j in journeys]
+    form.journey_id.choices = [SelectChoice(str(j.id), j.label) for j in journeys]
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    form.team_id.choices = [("", "Any team")] + [(str(i), name) for i, name in teams]
+    form.team_id.choices = [SelectChoice("", "Any team"), *(SelectChoice(str(i), name) for i, name in teams)]
     if request.method == "GET":
         first = str(journeys[0].id) if journeys else ""
         form.journey_id.data = request.args.get("journey", type=str) or first

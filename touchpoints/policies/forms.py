@@ -13,6 +13,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -34,8 +35,8 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _choices(members) -> list[tuple[str, str]]:
-    return [(m.value, m.label) for m in members]
+def _choices(members) -> list[SelectChoice]:
+    return [SelectChoice(m.value, m.label) for m in members]
 
 
 # Form field name for each parameter (the same names as in policy files).
@@ -54,8 +55,9 @@ class PolicyForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Give the policy a name."), Length(max=120)])
     description = TextAreaField("Why this policy exists (optional)", validators=[Length(max=2000)])
     severity = RadioField("When it is broken", choices=[
-        (Severity.BLOCK.value, "Block: refuse it (an HR partner may override with a written justification)"),
-        (Severity.WARN.value, "Warn: let it through and count it on the compliance dashboard"),
+        SelectChoice(Severity.BLOCK.value,
+                     "Block: refuse it (an HR partner may override with a written justification)"),
+        SelectChoice(Severity.WARN.value, "Warn: let it through and count it on the compliance dashboard"),
     ], default=Severity.BLOCK.value)
 
     kinds = CheckboxesField("Touchpoint kinds", choices=_choices(TouchpointKind))
@@ -67,7 +69,7 @@ class PolicyForm(FlaskForm):
     forbidden_modes = CheckboxesField("Never in these modes", choices=_choices(Mode))
     days = IntegerField("Days", validators=[Optional(), NumberRange(min=1, max=3660)])
     meet = CheckboxesField("Who the new hire meets",
-                           choices=[(p, p.capitalize()) for p in FirstDaysContact.PEOPLE])
+                           choices=[SelectChoice(p, p.capitalize()) for p in FirstDaysContact.PEOPLE])
     follow_up_kinds = CheckboxesField("Follow-ups that count (none ticked: any conversation)",
                                       choices=_choices(TouchpointKind))
     lookback_days = IntegerField("Look back (days)", validators=[Optional(), NumberRange(min=1, max=3660)])
@@ -84,7 +86,7 @@ class PolicyForm(FlaskForm):
     submit = SubmitField("Save and see the dry run")
 
     def set_team_choices(self, names: list[str]) -> None:
-        self.teams.choices = [(n, n) for n in names]
+        self.teams.choices = [SelectChoice(n, n) for n in names]
 
     def rule_class(self) -> type[Rule] | None:
         return RULE_KINDS.get(self.rule.data or "")

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from touchpoints.journeys.models import SupportKind
@@ -32,7 +41,7 @@ class ProgrammeForm(_ShowsErrors, FlaskForm):
 
     name = StringField("Name", validators=[Length(max=120)])
     key = StringField("Key", validators=[Length(max=64)])
-    kind = SelectField("Kind", choices=[(k.value, k.label) for k in SupportKind])
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in SupportKind])
     description = TextAreaField("Description", validators=[Length(max=2000)])
     journey_key = SelectField("Journey for the pair's meetings", choices=[])
     load_cap = StringField("Most people one person supports at once")
@@ -69,7 +78,7 @@ class MatchForm(_ShowsErrors, FlaskForm):
 class EndMatchForm(_ShowsErrors, FlaskForm):
     """Ending a pair: the reason that fits best and an optional kind note for the other side."""
 
-    reason = RadioField("What fits best?", choices=[(r.value, r.label) for r in EndReason],
+    reason = RadioField("What fits best?", choices=[SelectChoice(r.value, r.label) for r in EndReason],
                         validators=[InputRequired(message="Choose the reason that fits best.")])
     note = TextAreaField("A short note for them (optional)", validators=[Length(
         max=NOTE_LIMIT, message=f"Keep the note under {NOTE_LIMIT} characters.")])

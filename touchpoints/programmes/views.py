@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from touchpoints.auth.access import hr_only, managers, signed_in
 from touchpoints.db_types import utcnow
@@ -44,7 +45,8 @@ def index():
 
 
 def _journey_choices(form: ProgrammeForm) -> None:
-    form.journey_key.choices = [("", "Choose a journey"), *services.journey_choices()]
+    form.journey_key.choices = [SelectChoice("", "Choose a journey"),
+                                *(SelectChoice(key, label) for key, label in services.journey_choices())]
 
 
 @bp.route("/programmes/new", methods=["GET", "POST"])
@@ -116,7 +118,7 @@ def detail(programme_id: int):
 # ---------------------------------------------------------------- finding a buddy or mentor
 
 
-def _report_choices(programme: Programme) -> list[tuple[str, str]]:
+def _report_choices(programme: Programme) -> list[SelectChoice]:
     if current_user.is_hr or programme.kind is not SupportKind.BUDDY:
         return []
     rows = db.session.execute(
@@ -124,7 +126,7 @@ def _report_choices(programme: Programme) -> list[tuple[str, str]]:
         .where(Employee.id.in_(report_ids_query(current_user.employee_id)), Employee.deactivated_at.is_(None),
                Employee.status != LifecycleStatus.ALUMNI)
         .order_by(Employee.full_name))
-    return [(str(i), name) for i, name in rows]
+    return [SelectChoice(str(i), name) for i, name in rows]
 
 
 @bp.get("/programmes/<int:programme_id>/find")
@@ -135,7 +137,7 @@ def find(programme_id: int):
     if not current_user.is_hr and programme.kind is not SupportKind.BUDDY:
         abort(403)
     form = FindPersonForm(request.args)
-    form.employee_id.choices = [("", "Choose a person"), *_report_choices(programme)]
+    form.employee_id.choices = [SelectChoice("", "Choose a person"), *_report_choices(programme)]
     if request.args:
         person_id = None
         email = (form.email.data or "").strip().lower()
@@ -143,7 +145,7 @@ def find(programme_id: int):
             person_id = db.session.scalar(select(Employee.id).where(func.lower(Employee.email) == email))
             if person_id is None:
                 form.email.errors = ["No one has this work email."]
-        elif form.employee_id.data and form.employee_id.data in dict(form.employee_id.choices):
+        elif form.employee_id.data and form.employee_id.data in {c.value for c in form.employee_id.choices}:
             person_id = int(form.employee_id.data)
         else:
             target = form.email if current_user.is_hr else form.employee_id

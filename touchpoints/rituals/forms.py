@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -21,25 +22,25 @@ from touchpoints.rituals.models import RITUAL_KINDS, Audience, Presence
 
 # Common series in plain words; "custom" reads the RRULE field.
 REPEATS = [
-    ("", "Once (for example a retreat)"),
-    ("FREQ=WEEKLY", "Every week"),
-    ("FREQ=WEEKLY;INTERVAL=2", "Every two weeks"),
-    ("FREQ=MONTHLY", "Every month, on the start date's day"),
-    ("FREQ=MONTHLY;INTERVAL=3", "Every quarter, on the start date's day"),
-    ("FREQ=YEARLY", "Every year"),
-    ("custom", "Custom (RRULE below)"),
+    SelectChoice("", "Once (for example a retreat)"),
+    SelectChoice("FREQ=WEEKLY", "Every week"),
+    SelectChoice("FREQ=WEEKLY;INTERVAL=2", "Every two weeks"),
+    SelectChoice("FREQ=MONTHLY", "Every month, on the start date's day"),
+    SelectChoice("FREQ=MONTHLY;INTERVAL=3", "Every quarter, on the start date's day"),
+    SelectChoice("FREQ=YEARLY", "Every year"),
+    SelectChoice("custom", "Custom (RRULE below)"),
 ]
-PRESETS = {value for value, _ in REPEATS if value and value != "custom"}
+PRESETS = {option.value for option in REPEATS if option.value and option.value != "custom"}
 
 
 class RitualForm(FlaskForm):
     """Plan or change a ritual."""
 
     title = StringField("Title", validators=[InputRequired("Give the ritual a title."), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k.value, k.label) for k in RITUAL_KINDS])
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in RITUAL_KINDS])
     team_id = SelectField("Team", validate_choice=False)
-    audience = SelectField("Who it is for", choices=[(a.value, a.label) for a in Audience])
-    planned_mode = SelectField("Planned mode", choices=[(m.value, m.label) for m in Mode],
+    audience = SelectField("Who it is for", choices=[SelectChoice(a.value, a.label) for a in Audience])
+    planned_mode = SelectField("Planned mode", choices=[SelectChoice(m.value, m.label) for m in Mode],
                                default=Mode.IN_PERSON.value)
     repeats = SelectField("Repeats", choices=REPEATS, default="FREQ=MONTHLY")
     rrule = StringField("Custom RRULE", validators=[Length(max=255)])
@@ -60,9 +61,11 @@ class RitualForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Only HR plans for everyone; the organiser of a company-wide ritual keeps it company-wide.
         everyone = hr or company_wide
-        self.team_id.choices = [("", "No team (everyone)")] * everyone + [(str(i), n) for i, n in teams]
+        self.team_id.choices = ([SelectChoice("", "No team (everyone)")] * everyone
+                                + [SelectChoice(str(i), n) for i, n in teams])
         if not everyone:
-            self.audience.choices = [(a.value, a.label) for a in Audience if a is not Audience.EVERYONE]
+            self.audience.choices = [SelectChoice(a.value, a.label) for a in Audience
+                                     if a is not Audience.EVERYONE]
 
     def fill(self, ritual) -> None:
         """Show a stored ritual."""
@@ -108,7 +111,7 @@ class RitualForm(FlaskForm):
 class LogForm(FlaskForm):
     """Log an occurrence as held; each member's presence comes as presence-<employee id> radios."""
 
-    actual_mode = SelectField("How it happened", choices=[(m.value, m.label) for m in Mode])
+    actual_mode = SelectField("How it happened", choices=[SelectChoice(m.value, m.label) for m in Mode])
     location = StringField("Where (optional)", validators=[Length(max=200)])
     note = TextAreaField("Note for the team's record (optional)", validators=[Length(max=2000)])
 
@@ -116,7 +119,7 @@ class LogForm(FlaskForm):
 class MarkForm(FlaskForm):
     """A member's own attendance."""
 
-    presence = RadioField("Were you there?", choices=[(p.value, p.label) for p in Presence],
+    presence = RadioField("Were you there?", choices=[SelectChoice(p.value, p.label) for p in Presence],
                           validators=[InputRequired("Choose in person, remote or absent.")])
 
 

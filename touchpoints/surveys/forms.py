@@ -8,6 +8,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -47,11 +48,11 @@ class SurveyForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField("Type", choices=[(k.value, k.label) for k in QuestionKind])
+    kind = SelectField("Type", choices=[SelectChoice(k.value, k.label) for k in QuestionKind])
     prompt = StringField("Question", validators=[InputRequired(), Length(max=300)])
     help_text = StringField("Help text", validators=[Length(max=300)])
     choices = TextAreaField("Options (single choice only, one per line)")
-    audience = SelectField("Asked of", choices=[(a.value, a.label) for a in QuestionAudience])
+    audience = SelectField("Asked of", choices=[SelectChoice(a.value, a.label) for a in QuestionAudience])
     counts_toward_connection = BooleanField("Counts toward the connection score (agreement questions)")
     submit = SubmitField("Save question")
 
@@ -60,11 +61,11 @@ class RoundForm(FlaskForm):
     opens_on = DateField("Opens on", validators=[InputRequired(message="Choose the day the round opens.")])
     open_days = IntegerField("Open for (days)", default=7,
                              validators=[InputRequired(), NumberRange(min=1, max=MAX_OPEN_DAYS)])
-    audience_kind = RadioField("Who is asked", choices=[(a.value, a.label) for a in AudienceKind],
+    audience_kind = RadioField("Who is asked", choices=[SelectChoice(a.value, a.label) for a in AudienceKind],
                                default=AudienceKind.EVERYONE.value)
     team_ids = MultiCheckboxField("Teams", coerce=int, validate_choice=False)
     stages = MultiCheckboxField("Lifecycle stages", choices=[
-        (s.value, s.label) for s in LifecycleStatus if s is not LifecycleStatus.ALUMNI])
+        SelectChoice(s.value, s.label) for s in LifecycleStatus if s is not LifecycleStatus.ALUMNI])
     milestone_days = IntegerField("Day after the start date", validators=[Optional(), NumberRange(min=1)])
     milestone_window_days = IntegerField("Looking back over (days)",
                                          validators=[Optional(), NumberRange(min=1)])
@@ -109,15 +110,16 @@ def answer_form_class(questions: list[SurveyQuestion]) -> type[FlaskForm]:
         name = field_name(question)
         description = question.help_text
         if question.kind is QuestionKind.AGREEMENT:
-            field = RadioField(question.prompt, choices=[(str(v), f"{v} · {label}")
+            field = RadioField(question.prompt, choices=[SelectChoice(str(v), f"{v} · {label}")
                                                          for v, label in AGREEMENT_LABELS.items()],
                                description=description, validate_choice=False)
         elif question.kind is QuestionKind.ENPS:
-            field = RadioField(question.prompt, choices=[(str(v), str(v)) for v in range(11)],
+            field = RadioField(question.prompt, choices=[SelectChoice(str(v)) for v in range(11)],
                                description=description or "0 means not at all likely, 10 extremely likely.",
                                validate_choice=False)
         elif question.kind is QuestionKind.SINGLE_CHOICE:
-            field = RadioField(question.prompt, choices=[(c["key"], c["label"]) for c in question.choices],
+            field = RadioField(question.prompt,
+                               choices=[SelectChoice(c["key"], c["label"]) for c in question.choices],
                                description=description, validate_choice=False)
         else:
             field = TextAreaField(question.prompt, validators=[Length(max=MAX_TEXT_ANSWER)],
@@ -134,7 +136,8 @@ class ResultsFilterForm(FlaskForm):
 
     round = SelectField("Round", validate_choice=False)
     by = SelectField("Break down by", validate_choice=False, choices=[
-        ("team", "Team"), ("stage", "Lifecycle stage"), ("tenure", "Tenure"), ("none", "No breakdown")])
+        SelectChoice("team", "Team"), SelectChoice("stage", "Lifecycle stage"),
+        SelectChoice("tenure", "Tenure"), SelectChoice("none", "No breakdown")])
     team = SelectField("Team", validate_choice=False)
     stage = SelectField("Lifecycle stage", validate_choice=False)
     tenure = SelectField("Tenure", validate_choice=False)

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from touchpoints.auth.access import hr_only, managers, signed_in
 from touchpoints.db_types import utcnow
@@ -385,7 +386,7 @@ def preview(survey_id: int):
 
 
 def _round_form(form: RoundForm) -> RoundForm:
-    form.team_ids.choices = [(team_id, name) for team_id, name in
+    form.team_ids.choices = [SelectChoice(str(team_id), name) for team_id, name in
                              db.session.execute(select(Team.id, Team.name).order_by(Team.name))]
     return form
 
@@ -547,17 +548,21 @@ def _closed_rounds(survey_id: int) -> list[SurveyRound]:
 def _results_request(scope: anonymity.Scope, rounds: list[SurveyRound]):
     """The filter form, the chosen round, filters, breakdown and a read cache from the query string."""
     form = ResultsFilterForm(request.args)
-    form.round.choices = [(str(r.id), f"{r.label} · closed {local_day(r.closes_at)}") for r in rounds]
+    form.round.choices = [SelectChoice(str(r.id), f"{r.label} · closed {local_day(r.closes_at)}")
+                          for r in rounds]
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
     # The anonymity layer labels groups with these names instead of loading them again.
     cache = anonymity.ReadCache(team_names={t.id: t.name for t in teams})
     if scope.team_ids is not None:
         teams = [t for t in teams if t.id in scope.team_ids]
-    form.team.choices = [("", "All teams" if scope.sees_everything else "Choose a team")] + [
-        (str(t.id), t.name) for t in teams] + ([(NONE, "Other teams (too small to report)")]
-                                               if scope.sees_everything else [])
-    form.stage.choices = [("", "All stages")] + [(s.value, s.label) for s in LifecycleStatus]
-    form.tenure.choices = [("", "Any tenure")] + [(b.value, b.label) for b in TenureBand]
+    form.team.choices = [SelectChoice("", "All teams" if scope.sees_everything else "Choose a team"),
+                         *(SelectChoice(str(t.id), t.name) for t in teams)]
+    if scope.sees_everything:
+        form.team.choices.append(SelectChoice(NONE, "Other teams (too small to report)"))
+    form.stage.choices = [SelectChoice("", "All stages"),
+                          *(SelectChoice(s.value, s.label) for s in LifecycleStatus)]
+    form.tenure.choices = [SelectChoice("", "Any tenure"),
+                           *(SelectChoice(b.value, b.label) for b in TenureBand)]
     chosen = next((r for r in rounds if str(r.id) == form.round.data), rounds[0] if rounds else None)
     if scope.team_ids is not None and len(scope.team_ids) == 1 and "team" not in request.args \
             and "by" not in request.args:

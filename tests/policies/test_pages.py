@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_employee
+from tests.factories import make_employee, make_hr
 from tests.policies.conftest import MONTHLY_ONE_ON_ONE, NOW, REVIEWS_IN_PERSON, policy, touch
 from tests.querycount import count_queries
 from touchpoints.db_types import utcnow
@@ -187,3 +187,29 @@ def test_snapshots_replace_the_weeks_figure(org):
     figures = record_compliance_snapshot(now=NOW)
     rows = list(db.session.scalars(select(ComplianceSnapshot).where(ComplianceSnapshot.subject == "company")))
     assert len(rows) == 1 and rows[0].people == figures["people"] == 4
+
+
+def test_history_and_overrides_show_times_in_the_readers_zone_not_utc(org, client, login):
+    from datetime import UTC, datetime
+
+    from touchpoints.audit.models import AuditEntry
+    from touchpoints.policies.models import PolicyOverride
+
+    reader = make_hr("Nia New York", timezone="America/New_York")
+    version = policy(MONTHLY_ONE_ON_ONE)
+    written = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # 08:00 in New York (summer time since 8 March)
+    version.created_at = written
+    for entry in db.session.scalars(select(AuditEntry)):
+        entry.occurred_at = written
+    tp = touch(org.employee)
+    db.session.add(PolicyOverride(touchpoint_id=tp.id, policy_id=version.policy_id,
+                                  policy_version_id=version.id, employee_id=org.employee.id, mode="chat",
+                                  reason="Refused", justification="In hospital abroad", created_at=written))
+    db.session.commit()
+    login(reader)
+    for url in (f"/policies/{version.policy_id}", f"/policies/{version.policy_id}/versions/1",
+                "/compliance/overrides"):
+        page = text(client.get(url))
+        assert "18 Mar 2026 08:00" in page, url
+        assert "12:00" not in page and " UTC" not in page, url
+        assert "America/New_York" in page, url

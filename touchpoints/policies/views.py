@@ -23,6 +23,13 @@ bp = Blueprint("policies", __name__)
 PER_PAGE = 50
 
 
+@bp.context_processor
+def viewer_zone() -> dict:
+    """The reader's own IANA zone: history and overrides show when things happened in it, not in UTC."""
+    employee = getattr(current_user, "employee", None)
+    return {"viewer_zone": employee.timezone if employee else "Europe/London"}
+
+
 def _policy_or_404(policy_id: int) -> Policy:
     return services.get_policy(policy_id) or abort(404)
 

@@ -346,3 +346,22 @@ def test_round_dates_are_kept_apart(app):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(CoffeeRound)) == 2
     assert isinstance(services.round_for(TODAY).round_on, date)
+
+
+def test_once_todays_round_has_run_the_pages_name_next_weeks_round(client, login):
+    settings = services.programme()
+    settings.round_weekday = TODAY.isoweekday()  # today is round day
+    hr = make_hr("Rhea Rounds")
+    opt_in_all([hr])
+    today_words = f"{TODAY:%A} {TODAY.day} {TODAY:%B}"
+    week_on = TODAY + timedelta(days=7)
+    next_week_words = f"{week_on:%A} {week_on.day} {week_on:%B}"
+    login(hr)
+    assert f"The next round is on {today_words}." in client.get("/coffee").get_data(as_text=True)
+    services.run_round(TODAY, seed=1)
+    db.session.commit()
+    mine = client.get("/coffee").get_data(as_text=True)
+    assert f"The next round is on {next_week_words}." in mine and today_words not in mine
+    programme = client.get("/coffee/programme").get_data(as_text=True)
+    assert re.search(rf'stat__value">{week_on.day} {week_on:%b}</span> <span class="stat__label">next round',
+                     programme)

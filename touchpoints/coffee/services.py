@@ -129,6 +129,15 @@ def next_round_date(settings: CoffeeProgramme, today: date) -> date:
     return today + timedelta(days=(settings.round_weekday - today.isoweekday()) % 7)
 
 
+def upcoming_round_date(settings: CoffeeProgramme, today: date) -> date:
+    """The next round still to run: today's round day counts only until its round has run."""
+    upcoming = next_round_date(settings, today)
+    if round_for(upcoming) is not None:
+        # A round runs once per date, so after today's (by hand or by the job) the next is a week on.
+        upcoming = next_round_date(settings, upcoming + timedelta(days=1))
+    return upcoming
+
+
 # ---------------------------------------------------------------- taking part
 
 

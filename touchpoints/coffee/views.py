@@ -67,7 +67,7 @@ def mine():
     return render_template("coffee/mine.html", form=form, participant=participant, settings=settings,
                            current=[p for p in pairs if p.is_open],
                            history=[p for p in pairs if not p.is_open],
-                           next_round=services.next_round_date(settings, utcnow().date()))
+                           next_round=services.upcoming_round_date(settings, utcnow().date()))
 
 
 @bp.post("/coffee/chats/<int:touchpoint_id>/skip")
@@ -143,7 +143,7 @@ def programme():
                            rounds=rounds, outcomes=services.outcome_counts([r.id for r in rounds]),
                            counts=services.participation_counts(today), preview=preview,
                            shown=PREVIEW_GROUPS_SHOWN,
-                           next_round=services.next_round_date(settings, today))
+                           next_round=services.upcoming_round_date(settings, today))
 
 
 @bp.get("/coffee/rounds/<int:coffee_round_id>")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, bindparam, func, or_
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from touchpoints.extensions import db
@@ -96,14 +96,18 @@ def _page_statements(viewer: Viewer, filters: PeopleFilters) -> tuple[Select, Se
     # Built once per viewer and filters: building the two selects and their cache keys afresh
     # cost about as much CPU as running them. The page's limit and offset are bound at execution.
     matching = filtered_people(viewer, filters)
+    by_name = (Employee.full_name, Employee.id)
+    # The page's ids first, then their teams and managers: joined before the offset, a late page
+    # joined every person it skipped (15 ms for the last of 380 pages instead of 6).
+    page_ids = (matching.with_only_columns(Employee.id).order_by(*by_name)
+                .limit(bindparam("row_limit")).offset(bindparam("row_offset")).correlate(None))
     rows = (
-        matching.with_only_columns(*ROW_COLUMNS)
+        select(*ROW_COLUMNS)
         .select_from(Employee)
         .outerjoin(_RowTeam, _RowTeam.id == Employee.team_id)
         .outerjoin(_RowManager, _RowManager.id == Employee.manager_id)
-        .order_by(Employee.full_name, Employee.id)
-        .limit(bindparam("row_limit"))
-        .offset(bindparam("row_offset"))
+        .where(Employee.id.in_(page_ids))
+        .order_by(*by_name)
     )
     count_query = matching.with_only_columns(func.count(), maintain_column_froms=True)
     return rows, count_query

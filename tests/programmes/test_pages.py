@@ -247,3 +247,21 @@ def test_a_buddy_given_by_hand_shows_instead_of_suggestions(client, login, compa
     page = words_of(client.get(f"/programmes/{company.buddy.id}/people/{company.newcomer.id}"))
     assert "Cleo Teammate has been their buddy since" in page and "given by hand" in page
     assert "Choose Dan Designer" not in page
+
+
+def test_programme_pages_write_dates_in_words_not_iso(client, login, company):
+    from datetime import date
+
+    company.newcomer.start_date = date(2026, 3, 2)
+    pair = create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
+    pair.started_on = date(2026, 3, 9)
+    db.session.commit()
+    login(company.hr)
+    programme = words_of(client.get(f"/programmes/{company.buddy.id}"))
+    assert "9 Mar 2026" in programme and "2026-03-09" not in programme
+    person = words_of(client.get(f"/people/{company.newcomer.id}"))
+    assert "Start date 2 Mar 2026" in person and "2026-03-02" not in person
+    client.post("/logout")
+    login(company.newcomer)
+    end = words_of(client.get(f"/programmes/pairs/{pair.id}/end"))
+    assert "since 9 Mar 2026" in end and "2026-03-09" not in end

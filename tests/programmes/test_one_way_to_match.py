@@ -40,8 +40,9 @@ def test_the_journeys_page_sends_hr_to_the_programmes_instead_of_assigning(clien
     page = client.get(f"/people/{company.newcomer.id}/journeys").get_data(as_text=True)
     assert f'action="/people/{company.newcomer.id}/support"' not in page
     assert 'name="partner_email"' not in page
-    assert f'href="/programmes/{company.buddy.id}/people/{company.newcomer.id}"' in page
-    assert f'href="/programmes/{company.mentoring.id}/people/{company.newcomer.id}"' in page
+    back = f"?next=/people/{company.newcomer.id}/journeys"
+    assert f'href="/programmes/{company.buddy.id}/people/{company.newcomer.id}{back}"' in page
+    assert f'href="/programmes/{company.mentoring.id}/people/{company.newcomer.id}{back}"' in page
     assert "Find a buddy" in page and "in New-hire buddy" in page
     # The link leads to the suggestions, where the cap leaves out whoever is full.
     before = client.get(f"/programmes/{company.buddy.id}/people/{company.newcomer.id}")
@@ -58,8 +59,8 @@ def test_with_no_programme_running_the_page_says_how_to_start_one(client, login,
     login(company.hr)
     page = " ".join(client.get(f"/people/{company.newcomer.id}/journeys").get_data(as_text=True).split())
     assert "No mentor programme is running" in page
-    assert f'href="/programmes/{company.mentoring.id}/people/{company.newcomer.id}"' not in page
-    assert f'href="/programmes/{company.buddy.id}/people/{company.newcomer.id}"' in page
+    assert f'href="/programmes/{company.mentoring.id}/people/{company.newcomer.id}' not in page
+    assert f'href="/programmes/{company.buddy.id}/people/{company.newcomer.id}?next=' in page
 
 
 @pytest.mark.parametrize("kind", ["buddy", "mentor"])

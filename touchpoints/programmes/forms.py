@@ -73,6 +73,8 @@ class MatchForm(_ShowsErrors, FlaskForm):
 
     partner_id = HiddenField("Buddy or mentor")
     partner_email = EmailField("Someone else: their work email", validators=[Optional(), Length(max=254)])
+    # The page to return to once the pair is made (a person's journeys or people page).
+    next = HiddenField()
 
 
 class EndMatchForm(_ShowsErrors, FlaskForm):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from touchpoints.auth.access import hr_only, managers, signed_in
+from touchpoints.auth.services import is_safe_next
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.calendar import to_local
@@ -156,6 +157,11 @@ def find(programme_id: int):
     return page, 400 if form.errors else 200
 
 
+def _same_site(target: str | None) -> str:
+    """The page to return to, or "" when it would leave the site."""
+    return target if is_safe_next(target) else ""
+
+
 def _suggestions_page(programme: Programme, person: Employee, form: MatchForm, status: int = 200):
     refusal = services.match_refusal(current_user, programme, person.id,
                                      manager_of=services.manages(current_user, person.id))
@@ -175,7 +181,9 @@ def _suggestions_page(programme: Programme, person: Employee, form: MatchForm, s
 @managers
 def suggest(programme_id: int, employee_id: int):
     """Suggested buddies or mentors for one person, best first, each with its reasons."""
-    return _suggestions_page(_programme_or_404(programme_id), _person_or_404(employee_id), MatchForm())
+    form = MatchForm()
+    form.next.data = _same_site(request.args.get("next"))
+    return _suggestions_page(_programme_or_404(programme_id), _person_or_404(employee_id), form)
 
 
 @bp.post("/programmes/<int:programme_id>/people/<int:employee_id>/match")
@@ -184,6 +192,7 @@ def match(programme_id: int, employee_id: int):
     """Make the pair: all or nothing, refused with a reason when the partner is at the cap."""
     programme, person = _programme_or_404(programme_id), _person_or_404(employee_id)
     form = MatchForm()
+    form.next.data = _same_site(form.next.data)
     if not form.validate_on_submit():
         return _suggestions_page(programme, person, form, 400)
     partner = None
@@ -215,6 +224,8 @@ def match(programme_id: int, employee_id: int):
     db.session.commit()
     flash(f"{partner.full_name} is now {person.full_name}'s {programme.partner_word}; their meetings are "
           "planned and both have a note.", "success")
+    if form.next.data:
+        return redirect(form.next.data)
     if current_user.is_hr:
         return redirect(url_for("programmes.detail", programme_id=programme.id, _anchor=f"pair-{made.id}"))
     return redirect(url_for("people.detail", employee_id=person.id))

@@ -21,7 +21,7 @@ document.addEventListener("DOMContentLoaded", () => {
     } else {
       const strong = document.createElement("strong");
       strong.textContent = `${data.description}.`;
-      p.append(strong, ` For someone whose anchor date is today: ${data.dates.join(", ")}${data.dates.length >= 5 ? " …" : ""}`);
+      p.append(strong, ` For someone whose anchor date is today: ${(data.labels || data.dates).join(", ")}${data.dates.length >= 5 ? " …" : ""}`);
     }
     box.append(p);
   };

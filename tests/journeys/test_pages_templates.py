@@ -219,6 +219,13 @@ def test_the_recurrence_preview_reads_the_rule_and_lists_the_next_dates(client, 
     assert preview["description"] == "Every 2 weeks on Monday" and len(preview["dates"]) == 5
     days = [date.fromisoformat(d) for d in preview["dates"]]
     assert all(d.isoweekday() in (1, 2) for d in days)  # Mondays, or the Tuesday after a bank holiday
+    # HR reads the dates as words, on the page and in the live preview alike.
+    assert preview["labels"] == [f"{d:%a} {d.day} {d:%b %Y}" for d in days]
+    form = client.post("/journeys/new", data={
+        "name": "Series", "key": "series", "stage": "development", "touchpoints-0-offset": "0",
+        "touchpoints-0-rrule": "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", "touchpoints-0-anchor": "start_date"})
+    page = form.get_data(as_text=True)
+    assert f'<time datetime="{days[0].isoformat()}">{preview["labels"][0]}</time>' in page
     bad = client.get("/journeys/recurrence-preview", query_string={"rrule": "EVERY DAY"}).get_json()
     assert bad["dates"] == [] and "FREQ must be" in bad["error"]
     cadence = client.get("/journeys/recurrence-preview", query_string={"follows_cadence": "y"}).get_json()

@@ -5,6 +5,8 @@ manager's team page in touchpoint_views; all register their routes on this bluep
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     abort,
@@ -146,12 +148,16 @@ def detail(journey_id: int):
 
 def _preview(raw: dict) -> dict:
     """A row's recurrence in words and its next dates, for someone whose anchor date is today."""
-    return preview_recurrence(
+    preview = preview_recurrence(
         raw, today=local_date(utcnow(), current_user.employee.timezone),
         cadence_days=int(current_app.config["DEFAULT_ONE_ON_ONE_CADENCE_DAYS"]),
         country=current_user.employee.country_code or current_app.config["DEFAULT_COUNTRY"],
         subdivision=current_user.employee.subdivision or "",
     )
+    # The dates as HR reads them ("Mon 7 Dec 2026"); `dates` stays ISO for machines and <time>.
+    days = [date.fromisoformat(day) for day in preview["dates"]]
+    preview["labels"] = [f"{day:%a} {day.day} {day:%b %Y}" for day in days]
+    return preview
 
 
 def _render_editor(form: JourneyForm, journey: JourneyTemplate | None, *, revising: bool, status: int = 200):

@@ -297,7 +297,8 @@ def test_a_moved_start_date_says_how_many_touchpoints_moved(client, login, org, 
     response = client.post(f"/people/{person.id}/lifecycle/start_date_moved",
                            data={"start_date": new_start.isoformat()}, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "Start date moved: 3 open touchpoints moved to the new start date" in page
+    assert (f"Start date moved: 3 open touchpoints moved to the new start date "
+            f"({new_start.day} {new_start:%b %Y})") in page
     db.session.expire_all()
     after = {t.title: t.due_at for t in db.session.scalars(select(Touchpoint))}
     assert all(after[title] > before[title] for title in before)
@@ -335,7 +336,9 @@ def test_manager_change_and_leave_from_the_lifecycle_pages(client, login, org, j
                         data={"effective_on": date.today().isoformat(),
                               "expected_return": (date.today() + timedelta(days=60)).isoformat()},
                         follow_redirects=True)
-    assert "recurring touchpoints paused until the expected return" in leave.get_data(as_text=True)
+    back = date.today() + timedelta(days=60)
+    assert f"recurring touchpoints paused until the expected return on {back.day} {back:%b %Y}." \
+        in leave.get_data(as_text=True)
     db.session.expire_all()
     assert org.employee.status is LifecycleStatus.ON_LEAVE
 

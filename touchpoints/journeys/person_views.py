@@ -4,7 +4,7 @@ lifecycle events and buddies/mentors, with what each change did to their touchpo
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -313,13 +313,22 @@ def _event_details(kind: LifecycleEventKind, form: LifecycleEventForm) -> dict |
     return {}
 
 
+def _day(value) -> str:
+    """A date kept in an event's details (ISO text) as people read it: '15 Dec 2026'."""
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%b %Y}"
+
+
 def event_summary(event) -> str:
     """What a lifecycle event did, in a sentence ('3 open touchpoints moved to the new start date')."""
     d = event.details or {}
     kind = event.kind
     if kind is LifecycleEventKind.START_DATE_MOVED:
         text = f"{_plural(d.get('moved_touchpoints', 0), 'open touchpoint')} moved to the new start date " \
-               f"({d.get('start_date')})"
+               f"({_day(d.get('start_date'))})"
         if d.get("created_touchpoints"):
             text += f"; {d['created_touchpoints']} newly planned"
         return text + "."
@@ -328,14 +337,14 @@ def event_summary(event) -> str:
             + ("" if d.get("manager_id") else " (the HR partner while there is none)") + "."
     if kind is LifecycleEventKind.LEAVE:
         text = f"{_plural(d.get('paused_touchpoints', 0), 'recurring touchpoint')} paused"
-        return text + (f" until the expected return on {d['expected_return']}." if d.get("expected_return")
-                       else " until they return.")
+        back = d.get("expected_return")
+        return text + (f" until the expected return on {_day(back)}." if back else " until they return.")
     if kind is LifecycleEventKind.RETURN:
         return f"{_plural(d.get('resumed_touchpoints', 0), 'touchpoint')} resumed and " \
                f"{d.get('created_touchpoints', 0)} newly planned."
     if kind is LifecycleEventKind.EXIT_DATE_SET:
         parts = [f"{_plural(d.get('moved_touchpoints', 0), 'open touchpoint')} moved to the exit date "
-                 f"({d.get('exit_date')})"]
+                 f"({_day(d.get('exit_date'))})"]
         if d.get("cancelled_touchpoints"):
             parts.append(f"{d['cancelled_touchpoints']} after the exit date cancelled")
         if d.get("enrolments"):

@@ -81,6 +81,8 @@ def test_editing_makes_a_draft_that_changes_nothing_until_activated(org, client,
     assert services.active_version(item).params == {"days": 30}
     dry = text(client.get(f"/policies/{item.id}/dry-run"))
     assert "What changes from version 1" in dry and "params.days" in dry
+    # The field in HR's words first, the file's path beside it for those who write policy files.
+    assert '<th scope="row">Days <code class="policy-diff__path">params.days</code></th>' in dry
     stale = client.post(f"/policies/{item.id}/activate", data={"version": "1"})  # not the draft's number
     assert stale.status_code == 302 and stale.headers["Location"].endswith("/dry-run")
     client.post(f"/policies/{item.id}/activate", data={"version": "2"})
@@ -95,6 +97,8 @@ def test_editing_makes_a_draft_that_changes_nothing_until_activated(org, client,
     assert [v.status for v in services.get_policy(item.id).versions][-1] is VersionStatus.DRAFT
     history = text(client.get(f"/policies/{item.id}"))
     assert "Restored v1 of A one-on-one every 14 days as draft v3" in history
+    assert '<th scope="row">Days <code class="policy-diff__path">params.days</code></th>' in history
+    assert '<th scope="row">Name <code class="policy-diff__path">name</code></th>' in history
 
 
 def test_the_export_is_a_policy_file(org, client, login):

@@ -8,6 +8,7 @@ from math import ceil
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.core import UnboundField
 
 from touchpoints.auth.access import hr_only, managers
 from touchpoints.db_types import utcnow
@@ -23,11 +24,24 @@ bp = Blueprint("policies", __name__)
 PER_PAGE = 50
 
 
+# What HR calls each field of a definition, from the policy form's own labels, so a change reads
+# "Look back (days): 90 -> 60" and not "params.lookback_days".
+FIELD_LABELS = {name: str(field.args[0]) for name, field in vars(PolicyForm).items()
+                if isinstance(field, UnboundField) and field.args}
+FIELD_LABELS.update(rule="Rule kind", status="Status", version="Version")
+
+
+def field_label(path: str) -> str:
+    """A definition's field path (params.days, scope.kinds) in the words the policy form uses."""
+    name = path.split(".", 1)[-1] if path.startswith(("params.", "scope.")) else path
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
 @bp.context_processor
 def viewer_zone() -> dict:
     """The reader's own IANA zone: history and overrides show when things happened in it, not in UTC."""
     employee = getattr(current_user, "employee", None)
-    return {"viewer_zone": employee.timezone if employee else "Europe/London"}
+    return {"viewer_zone": employee.timezone if employee else "Europe/London", "field_label": field_label}
 
 
 def _policy_or_404(policy_id: int) -> Policy:

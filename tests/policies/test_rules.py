@@ -142,3 +142,23 @@ def test_a_definition_survives_its_round_trip():
                                    severity="warn", description="Why."))
     again = parse_policy(spec.as_data())
     assert again == spec and again.content() == spec.content()
+
+
+def test_a_team_policy_keeps_its_own_name():
+    spec = parse_policy(definition("team_meets_in_person", {"every": "quarter", "work_patterns": ["hybrid"]},
+                                   name="Hybrid teams meet in person every quarter",
+                                   scope={"kinds": ["team_meeting"]}))
+    assert spec.name == "Hybrid teams meet in person every quarter"
+
+
+def test_the_default_policy_file_loads_each_policy_under_the_name_it_gives():
+    from pathlib import Path
+
+    import yaml
+
+    from touchpoints.policies.files import read_policy_files
+
+    path = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    written = {item["key"]: item["name"] for item in yaml.safe_load(path.read_text())["policies"]}
+    loaded = {found.spec.key: found.spec.name for found in read_policy_files([path])}
+    assert loaded == written

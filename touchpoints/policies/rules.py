@@ -676,10 +676,10 @@ def parse_policy(data: Any, *, key_required: bool = True) -> PolicySpec:
         if cls is FollowUpPairing and scope.kinds and rule.follow_up_kinds & scope.kinds:
             errors["params.follow_up_kinds"] = "a follow-up must be another kind than what it follows."
         if cls.judges_teams:
-            for name in ("stages", "locations"):
-                if getattr(scope, name):
-                    errors[f"scope.{name}"] = (f"does not apply: {cls.kind} judges teams, not people "
-                                               "(narrow it with scope.teams).")
+            for narrowing in ("stages", "locations"):  # not `name`: that is the policy's name
+                if getattr(scope, narrowing):
+                    errors[f"scope.{narrowing}"] = (f"does not apply: {cls.kind} judges teams, not people "
+                                                    "(narrow it with scope.teams).")
             others = [k.value for k in scope.kinds if k not in RITUAL_KINDS]
             if others:
                 errors["scope.kinds"] = (f"{', '.join(sorted(others))}: only team rituals count here "

@@ -10,8 +10,6 @@ from datetime import date, time
 from functools import cache, lru_cache
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
-
 from touchpoints.auth.models import Role
 from touchpoints.people.models import Channel, LifecycleStatus
 
@@ -32,6 +30,10 @@ _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'
 
 @lru_cache(maxsize=1024)
 def _normalized_domain(domain: str) -> str | None:
+    # email-validator (half a MB with its IDNA tables) is imported by the first address checked,
+    # not by every web worker at start: most requests never check one.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(f"x@{domain}", check_deliverability=False).domain
     except EmailNotValidError:
@@ -47,6 +49,8 @@ def parse_email(raw: str) -> str:
         normalized = _normalized_domain(domain)
         if normalized is not None:
             return f"{local}@{normalized}"
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:

@@ -15,7 +15,7 @@ from tests.querycount import count_queries
 from touchpoints.auth.models import User
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
-from touchpoints.journeys.enrolment import end_enrolment, enrol, enrol_many, extend_horizon
+from touchpoints.journeys.enrolment import end_enrolment, enrol, enrol_many, extend_horizon, reassign_owner
 from touchpoints.journeys.models import Touchpoint, TouchpointKind, TouchpointStatus
 from touchpoints.journeys.outcomes import reschedule
 from touchpoints.journeys.templates import create_journey
@@ -206,6 +206,38 @@ def test_ending_an_enrolment_cancels_the_invitations_that_went_out(app, fake_smt
     assert {n.touchpoint_id for n in stale} == {t.id for t in _touchpoints(colleague)[:2]}
     assert all(t.status is TouchpointStatus.CANCELLED for t in _touchpoints(report))
     assert invite_upcoming() == {"invitations": 0, "cancellations": 0}
+
+
+def test_a_meeting_handed_to_a_new_manager_leaves_the_old_managers_calendar(app, client, login, fake_smtp):
+    manager, [report] = _team(1)
+    newcomer = make_manager("Nia Newmanager", timezone="Europe/London", **ALWAYS)
+    enrol(report, _journey(), actor_id=None)
+    db.session.commit()
+    assert deliver().sent == 4
+    fake_smtp.state.messages.clear()
+
+    # What a manager change does to the person's open one-on-ones (set-based, no hook of its own).
+    reassign_owner(Touchpoint.employee_id == report.id, newcomer.id)
+    db.session.commit()
+    assert invite_upcoming() == {"invitations": 4, "cancellations": 2}
+    run = deliver()
+    assert run.sent == 6, run.summary()
+    methods: dict[str, list[str]] = {}
+    for to, calendar in _calendars(fake_smtp):
+        methods.setdefault(to, []).append(str(calendar["METHOD"]))
+        [event] = calendar.walk("VEVENT")
+        assert int(event["SEQUENCE"]) == 1 and "Nia Newmanager" in str(event["ORGANIZER"].params["CN"])
+    assert methods == {manager.email: ["CANCEL", "CANCEL"], newcomer.email: ["REQUEST", "REQUEST"],
+                       report.email: ["REQUEST", "REQUEST"]}
+    subjects = {m.message["Subject"] for m in fake_smtp.state.messages if m.recipients == [manager.email]}
+    assert subjects == {f"Cancelled for you: Fortnightly one-on-one with {report.full_name}"}
+    told = [m.message for m in fake_smtp.state.messages if m.recipients == [manager.email]]
+    assert all("Nia Newmanager runs it now" in m.get_body(("plain",)).get_content() for m in told)
+    assert invite_upcoming() == {"invitations": 0, "cancellations": 0}
+    # Still the report's line manager, the old manager may download it from its page: as it stands.
+    login(manager)
+    download = client.get(f"/touchpoints/{_touchpoints(report)[0].id}/invite.ics")
+    assert download.status_code == 200 and b"METHOD:REQUEST" in download.data
 
 
 def test_nothing_is_queued_while_email_is_not_set_up_and_the_pass_catches_up(app):

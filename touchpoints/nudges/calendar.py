@@ -106,9 +106,20 @@ def _calendar(method: str) -> Calendar:
     return cal
 
 
-def invitation(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None = None) -> bytes:
-    """The .ics of one touchpoint: METHOD:REQUEST while it stands, METHOD:CANCEL once called off."""
-    cancelled = tp.status is TouchpointStatus.CANCELLED
+def cancelled_for(tp: Touchpoint, invitee_id: int) -> bool:
+    """Whether the event is off for someone once sent an invitation: called off, or no longer theirs
+    (handed to a new manager, buddy or mentor, so it must leave their calendar)."""
+    if tp.status is TouchpointStatus.CANCELLED:
+        return True
+    return invitee_id not in (tp.employee_id, tp.owner_id)
+
+
+def invitation(tp: Touchpoint, settings: NudgeSettings, *, viewer_id: int | None = None,
+               cancelled: bool | None = None) -> bytes:
+    """The .ics of one touchpoint: METHOD:REQUEST while it stands, METHOD:CANCEL once called off
+    (or when `cancelled` says it is off for this invitee)."""
+    if cancelled is None:
+        cancelled = tp.status is TouchpointStatus.CANCELLED
     cal = _calendar("CANCEL" if cancelled else "REQUEST")
     cal.add_component(_event(tp, settings, viewer_id=viewer_id, cancelled=cancelled))
     cal.add_missing_timezones()

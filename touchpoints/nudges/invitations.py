@@ -6,11 +6,12 @@ outbox, in the same transaction as the change. The dedup key carries the touchpo
 each version is sent once; an invitation overtaken by a later change before it left is not sent.
 
 Touchpoints that journeys write in bulk (enrolment of one person or 10,000, the horizon extension)
-get theirs through `register_after_bulk_create`: one set-based read and one executemany per few
-thousand enrolments, never a query per row. Only those due within `CALENDAR_INVITE_AHEAD_DAYS` (28)
+get theirs through `register_after_bulk_create`: a set-based read per few thousand enrolments and
+one executemany, never a query per row. Only those due within `CALENDAR_INVITE_AHEAD_DAYS` (28)
 are invited when created; `invite_upcoming`, a scheduler job, invites the others as they come within
 reach, and catches up whatever a set-based change (a replanned series, a new owner, a cancelled
-enrolment) or an outage left without its current version.
+enrolment) or an outage left without its current version. Someone a touchpoint was handed away
+from (a new manager, buddy or mentor) gets its cancellation, so it leaves their calendar.
 
 A person may turn calendar invitations off in their notification settings (`preferences`).
 """
@@ -72,10 +73,17 @@ def invitation_item(
     touchpoint: Touchpoint, *, nudge_id: int, recipient_id: int, timezone: str, settings: NudgeSettings
 ) -> Item:
     """What the invitation email says around its .ics: what, when (in the reader's zone), a link."""
-    from touchpoints.nudges.calendar import event_summary
+    from touchpoints.nudges.calendar import cancelled_for, event_summary
 
     summary = event_summary(touchpoint, recipient_id)
-    if touchpoint.status is TouchpointStatus.CANCELLED:
+    cancelled = touchpoint.status is TouchpointStatus.CANCELLED
+    if not cancelled and cancelled_for(touchpoint, recipient_id):
+        # Someone else runs it now (a new manager, buddy or mentor): off this person's calendar.
+        owner = touchpoint.owner.full_name if touchpoint.owner is not None else "someone else"
+        return Item(f"Cancelled for you: {summary}",
+                    (("When", compose.when(touchpoint.due_at, timezone)), ("Why", f"{owner} runs it now")),
+                    (), touchpoint.id, nudge_id)
+    if cancelled:
         headline = f"Cancelled: {summary}"
     elif touchpoint.sequence > 0:
         headline = f"Updated invitation: {summary}"
@@ -129,9 +137,8 @@ def _candidates(where: ColumnElement[bool]) -> Select:
     )
 
 
-def _rows(statement: Select, *, change: str, now: datetime,
-          only: set[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
-    """Outbox rows for each reachable person of each touchpoint read (`only`: those (touchpoint, person)).
+def _rows(statement: Select, *, change: str, now: datetime) -> list[dict[str, Any]]:
+    """Outbox rows for each reachable person of each touchpoint read.
 
     Reachable: an address, still here, and invitations not turned off (no profile means on).
     Plain tuples rather than objects per person: a bulk enrolment reads tens of thousands of rows.
@@ -145,8 +152,6 @@ def _rows(statement: Select, *, change: str, now: datetime,
             if person_id is None or person_id in invited or not email or not active or wants is False:
                 continue
             invited.add(person_id)
-            if only is not None and (tp_id, person_id) not in only:
-                continue
             rows.append({
                 "dedup_key": f"invite:{tp_id}:{sequence}:{person_id}", "kind": NudgeKind.CALENDAR_INVITE,
                 "recipient_id": person_id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
@@ -180,14 +185,43 @@ def queue_for_created(enrolment_ids: Sequence[int], created_at: datetime, *,
     return enqueue_many(rows)
 
 
+def _cancellations(within: ColumnElement[bool], now: datetime) -> list[dict[str, Any]]:
+    """Cancellations owed to people who were sent a version of an event that is now off for them.
+
+    Off: cancelled without its cancellation going out (an ended enrolment, a person who left), or
+    handed to someone else (a new manager, buddy or mentor), so the old holder's calendar drops it.
+    """
+    holder, profile = aliased(Employee), aliased(DeliveryProfile)
+    stale = db.session.execute(
+        select(Touchpoint.id, Touchpoint.sequence, Nudge.recipient_id).distinct()
+        .join(Nudge, and_(Nudge.touchpoint_id == Touchpoint.id, Nudge.kind == NudgeKind.CALENDAR_INVITE,
+                          Nudge.status == NudgeStatus.SENT))
+        .join(holder, holder.id == Nudge.recipient_id)
+        .outerjoin(profile, profile.employee_id == Nudge.recipient_id)
+        .where(within, Touchpoint.kind.in_(_invite_kinds()), _not_invited(Nudge.recipient_id),
+               holder.deactivated_at.is_(None), holder.email != "", profile.calendar_invites.is_not(False),
+               or_(Touchpoint.status == TouchpointStatus.CANCELLED,
+                   and_(Touchpoint.status.in_(OPEN_STATUSES), Nudge.recipient_id != Touchpoint.employee_id,
+                        or_(Touchpoint.owner_id.is_(None), Nudge.recipient_id != Touchpoint.owner_id))))
+    ).all()
+    at = now.isoformat()
+    return [{
+        "dedup_key": f"invite:{tp_id}:{sequence}:{person_id}", "kind": NudgeKind.CALENDAR_INVITE,
+        "recipient_id": person_id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
+        "payload": {"at": at, "change": "cancelled", "method": "CANCEL", "sequence": sequence},
+        "next_attempt_at": now,
+    } for tp_id, sequence, person_id in stale]
+
+
 def invite_upcoming(*, now: datetime | None = None, settings: NudgeSettings | None = None) -> dict[str, int]:
     """The scheduler's invitation pass: every version of a touchpoint within reach is sent once.
 
     Invites both people to open one-on-ones and check-ins due within the window whose current
     version (SEQUENCE) has not been queued for them: those planned far ahead as they come within
     reach, and those a set-based change moved or handed over. Sends the cancellation to whoever was
-    sent an earlier version of one cancelled in bulk (an ended enrolment, a person who left). Safe to
-    run late or twice (dedup keys); commits its own work.
+    sent a version of one now off for them: cancelled in bulk (an ended enrolment, a person who
+    left) or handed to someone else (a new manager). Safe to run late or twice (dedup keys);
+    commits its own work.
     """
     settings = settings or NudgeSettings.current()
     if not settings.email_enabled:
@@ -201,19 +235,7 @@ def invite_upcoming(*, now: datetime | None = None, settings: NudgeSettings | No
             or_(_not_invited(Touchpoint.employee_id),
                 and_(Touchpoint.owner_id.is_not(None), _not_invited(Touchpoint.owner_id))),
         )), change="planned", now=now))
-        # Who holds an earlier version of a touchpoint cancelled without its cancellation going out.
-        earlier = db.session.execute(
-            select(Touchpoint.id, Nudge.recipient_id).join(Nudge, and_(
-                Nudge.touchpoint_id == Touchpoint.id, Nudge.kind == NudgeKind.CALENDAR_INVITE,
-                Nudge.status == NudgeStatus.SENT))
-            .where(within, Touchpoint.status == TouchpointStatus.CANCELLED,
-                   Touchpoint.kind.in_(_invite_kinds()), _not_invited(Nudge.recipient_id))
-        ).all()
-        cancelled = 0
-        if earlier:
-            holders = {(tp_id, person_id) for tp_id, person_id in earlier}
-            cancelled = enqueue_many(_rows(_candidates(Touchpoint.id.in_(sorted({t for t, _ in holders}))),
-                                           change="cancelled", now=now, only=holders))
+        cancelled = enqueue_many(_cancellations(within, now))
         db.session.commit()
     except Exception:
         db.session.rollback()

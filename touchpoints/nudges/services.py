@@ -37,7 +37,7 @@ from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.journeys.calendar import WorkCalendar, zone
-from touchpoints.journeys.models import Touchpoint, TouchpointKind, TouchpointStatus
+from touchpoints.journeys.models import Touchpoint, TouchpointKind
 from touchpoints.nudges import compose
 from touchpoints.nudges.compose import NudgeFacts, TouchpointFacts
 from touchpoints.nudges.email import EmailSender, build_email, build_invitation_email
@@ -876,15 +876,16 @@ def _invitation_obstacle(nudge: Nudge, tp: Touchpoint | None, run: _Run, invites
 
 
 def _invitation_pending(nudge: Nudge, tp: Touchpoint, employee: Employee, run: _Run) -> _Pending:
-    from touchpoints.nudges.calendar import invitation
+    from touchpoints.nudges.calendar import cancelled_for, invitation
     from touchpoints.nudges.invitations import invitation_item
 
     pending = _Pending(nudge, DeliveryChannel.EMAIL)
     pending.item = invitation_item(
         tp, nudge_id=nudge.id, recipient_id=employee.id, timezone=employee.timezone, settings=run.settings
     )
-    pending.ics = invitation(tp, run.settings, viewer_id=employee.id)
-    pending.method = "CANCEL" if tp.status is TouchpointStatus.CANCELLED else "REQUEST"
+    cancelled = cancelled_for(tp, employee.id)
+    pending.ics = invitation(tp, run.settings, viewer_id=employee.id, cancelled=cancelled)
+    pending.method = "CANCEL" if cancelled else "REQUEST"
     return pending
 
 

@@ -180,6 +180,27 @@ def test_csv_export_holds_aggregates_only_and_neutralises_formulas(client, login
     assert "secret comment" not in text
 
 
+def test_the_results_filters_offer_every_option_and_keep_the_chosen_ones(client, login):
+    survey = pulse_survey()
+    hr = make_hr()
+    ops = make_team("Ops")
+    members = people(10, ops)
+    round_ = open_round(survey)
+    answer(round_, members)
+    close(round_)
+    login(hr)
+    chosen = client.get(f"/surveys/{survey.id}/results", query_string={
+        "round": round_.id, "team": ops.id, "stage": "active", "by": "none"})
+    page = chosen.get_data(as_text=True)
+    assert f'<option value="{round_.id}" selected>Round 1 · closed ' in page
+    assert '<option value="">All teams</option>' in page
+    assert f'<option value="{ops.id}" selected>Ops</option>' in page
+    assert '<option value="pre_boarding">Pre-boarding</option>' in page
+    assert '<option value="active" selected>Active</option>' in page
+    assert '<option value="none" selected>No breakdown</option>' in page
+    assert '<option value="" selected>Any tenure</option>' in page
+
+
 def test_manager_sees_their_team_only_and_cannot_filter_comments(client, login):
     survey = pulse_survey()
     boss = make_manager("Maya Manager")

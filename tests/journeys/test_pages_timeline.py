@@ -138,7 +138,7 @@ def test_times_are_in_the_persons_zone_with_the_viewers_own_beside_them(client, 
     assert "Tue 15 Jan 2030, 14:00" in html and "08:00 your time" in html
     january, february = html.index("January 2030"), html.index("February 2030")
     assert january < html.index("Catch-up in January") < february < html.index("Catch-up at midnight")
-    assert "Fri 01 Feb 2030, 00:30" in html and "18:30 Thu 31 Jan your time" in html
+    assert "Fri 1 Feb 2030, 00:30" in html and "18:30 Thu 31 Jan your time" in html
 
 
 def test_lifecycle_events_sit_on_the_timeline(client, login, org):

@@ -214,6 +214,6 @@ def test_history_and_overrides_show_times_in_the_readers_zone_not_utc(org, clien
     for url in (f"/policies/{version.policy_id}", f"/policies/{version.policy_id}/versions/1",
                 "/compliance/overrides"):
         page = text(client.get(url))
-        assert "18 Mar 2026 08:00" in page, url
+        assert "18 Mar 2026, 08:00" in page, url
         assert "12:00" not in page and " UTC" not in page, url
         assert "America/New_York" in page, url

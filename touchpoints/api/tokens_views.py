@@ -22,7 +22,7 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     zone = ZoneInfo(current_user.employee.timezone)
-    return moment.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
+    return moment.astimezone(zone).strftime("%-d %b %Y, %H:%M %Z")
 
 
 def _issue(form: IssueTokenForm) -> services.IssuedToken | None:

@@ -58,10 +58,10 @@ def compliance_sparkline(points: Sequence[TrendPoint], *, title: str) -> Sparkli
             height = max(height, 2)  # a small figure still shows as a sliver, not as nothing
         columns.append(SparkColumn(
             index * slot + (slot - bar) / 2, baseline - height, bar, height,
-            str(point.people) if point.people is not None else "-", f"{point.week:%d %b}",
+            str(point.people) if point.people is not None else "-", f"{point.week:%-d %b}",
             point.people is not None, point is last_known))
     if known:
-        summary = f"{title}: " + "; ".join(f"week of {p.week:%d %b %Y}, {p.people}" for p in known) + "."
+        summary = f"{title}: " + "; ".join(f"week of {p.week:%-d %b %Y}, {p.people}" for p in known) + "."
         missing = len(points) - len(known)
         if missing:
             summary += f" {missing} of the {len(points)} weeks have no figures."

@@ -198,7 +198,7 @@ def reschedule_touchpoint(touchpoint_id: int):
         else:
             db.session.commit()
             theirs = to_local(moment, tp.employee.timezone)
-            flash(f"{tp.title} is moved to {theirs:%a %d %b %Y, %H:%M} ({tp.employee.timezone}).", "success")
+            flash(f"{tp.title} is moved to {theirs:%a %-d %b %Y, %H:%M} ({tp.employee.timezone}).", "success")
             return redirect(safe_next(_timeline_url(tp)))
     return render_template("journeys/reschedule.html", tp=tp, form=form, viewer_zone=_viewer_zone(),
                            next_url=safe_next(_timeline_url(tp))), 400 if form.errors else 200

@@ -143,7 +143,7 @@ def channel_rows(settings: NudgeSettings) -> list[ChannelRow]:
                 DeliveryChannel.SLACK,
                 False,
                 "Paused",
-                f"{slack_paused.pause_reason} Since {slack_paused.paused_at:%d %b %Y %H:%M} UTC. "
+                f"{slack_paused.pause_reason} Since {slack_paused.paused_at:%-d %b %Y, %H:%M} UTC. "
                 "The queue is kept.",
                 paused=True,
             )

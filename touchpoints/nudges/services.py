@@ -1254,7 +1254,7 @@ def _learn(nudge: Nudge, result: SendResult, run: _Run) -> None:
         team_channel = db.session.get(TeamChannel, nudge.team_id)
         if team_channel is not None:
             team_channel.teams_webhook_broken_at = now
-            team_channel.teams_webhook_error = f"{learnt['teams_broken']} at {now:%d %b %Y %H:%M} UTC"
+            team_channel.teams_webhook_error = f"{learnt['teams_broken']} at {now:%-d %b %Y, %H:%M} UTC"
             db.session.flush()
         return
     if not learnt or employee is None:
@@ -1273,7 +1273,7 @@ def _learn(nudge: Nudge, result: SendResult, run: _Run) -> None:
         if "slack_not_found" in learnt:
             profile.slack_not_found_at = now
     if "teams_broken" in learnt:
-        reason = f"{learnt['teams_broken']} at {now:%d %b %Y %H:%M} UTC"
+        reason = f"{learnt['teams_broken']} at {now:%-d %b %Y, %H:%M} UTC"
         if learnt.get("teams_scope") == "team" and employee.team_id:
             team_channel = db.session.get(TeamChannel, employee.team_id)
             if team_channel is not None:

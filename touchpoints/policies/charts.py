@@ -82,7 +82,7 @@ def trend_chart(points: Sequence[TrendPoint], *, title: str) -> TrendChart:
                  for fraction in (0, 0.5, 1)]
     known = [p for p in points if p.people is not None]
     if known:
-        figures = [f"week of {p.week:%d %b %Y}: {p.people}{' (this week, live)' if p.live else ''}"
+        figures = [f"week of {p.week:%-d %b %Y}: {p.people}{' (this week, live)' if p.live else ''}"
                    for p in known]
         summary = f"{title}, {len(points)} weeks: " + "; ".join(figures) + "."
         missing = len(points) - len(known)

@@ -765,7 +765,7 @@ def remind_organisers(now: datetime | None = None) -> dict[str, int]:
             "next_attempt_at": now,
             "expires_at": due_at,
             "payload": {
-                "headline": f"{title} is coming up: {local:%a %d %b, %H:%M}",
+                "headline": f"{title} is coming up: {local:%a %-d %b, %H:%M}",
                 "detail": f"{team_name or 'Everyone'}, {Mode(mode).label.lower()}"
                           + (f", {where}" if where else "")
                           + ". Afterwards, log who was there in one form.",
@@ -836,7 +836,7 @@ def remind_to_log_attendance(now: datetime | None = None) -> dict[str, int]:
             "next_attempt_at": max(send_at, now),
             "expires_at": max(send_at, now) + LOG_REMINDER_LIFETIME,
             "payload": {
-                "headline": f"Who came to {title} on {local:%a %d %b}?",
+                "headline": f"Who came to {title} on {local:%a %-d %b}?",
                 "detail": f"{team_name or 'Everyone'}'s {title} is not logged yet. Log it as held and tick "
                           "who was there in one form, or say it was called off.",
                 "link": f"/rituals/occurrences/{occ_id}#log",

@@ -57,7 +57,7 @@ COMMENTS_PER_PAGE = 50
 # Helpers shared by the templates
 
 
-def local(moment: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+def local(moment: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     """A UTC moment in the viewer's own time zone."""
     if moment is None:
         return "—"
@@ -65,7 +65,7 @@ def local(moment: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
 
 
 def local_day(moment: datetime | None) -> str:
-    return local(moment, "%a %d %b %Y")
+    return local(moment, "%a %-d %b %Y")
 
 
 def percent(share: float | None) -> str:

@@ -115,12 +115,13 @@ def test_a_programme_pair_ends_politely_even_from_the_journeys_page(client, logi
     db.session.commit()
     login(company.hr)
     page = client.get(f"/people/{company.newcomer.id}/journeys").get_data(as_text=True)
-    assert f'href="/programmes/pairs/{pair.id}/end"' in page
+    assert f'href="/programmes/pairs/{pair.id}/end?next=/people/{company.newcomer.id}/journeys"' in page
     assert f'action="/support/{pair.assignment_id}/end"' not in page
     # An old bookmark or a form posted by hand is sent to the polite end, not ended bluntly.
     response = client.post(f"/support/{pair.assignment_id}/end")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/programmes/pairs/{pair.id}/end")
+    assert response.headers["Location"].endswith(
+        f"/programmes/pairs/{pair.id}/end?next=/people/{company.newcomer.id}/journeys")
     db.session.expire_all()
     assert db.session.get(ProgrammeMatch, pair.id).status is MatchStatus.ACTIVE
     assert db.session.get(SupportAssignment, pair.assignment_id).ended_on is None

@@ -94,3 +94,30 @@ def test_a_manager_comes_back_to_the_persons_page_they_started_from(client, logi
                            data={"partner_id": str(company.designer.id), "next": person_page})
     assert response.headers["Location"] == person_page
     assert "Dan Designer is now Eli Newcomer's buddy" in words_of(client.get(person_page))
+
+
+def test_hr_ending_a_pair_from_the_journeys_page_comes_back_to_it(client, login, company):
+    pair = create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
+    db.session.commit()
+    login(company.hr)
+    journeys_page = f"/people/{company.newcomer.id}/journeys"
+    end_link = re.search(r'href="([^"]*/programmes/pairs/\d+/end[^"]*)"', client.get(journeys_page).get_data(
+        as_text=True)).group(1)
+    form = client.get(html.unescape(end_link)).get_data(as_text=True)
+    assert re.search(rf'<input[^>]*name="next"[^>]*value="{journeys_page}"', form)
+    assert f'href="{journeys_page}">Keep it' in form
+    ended = client.post(f"/programmes/pairs/{pair.id}/end",
+                        data={"reason": "ran_its_course", "next": journeys_page})
+    assert ended.status_code == 302 and ended.headers["Location"] == journeys_page
+    assert "The pair has ended" in words_of(client.get(journeys_page))
+
+
+def test_ending_a_pair_ignores_a_next_page_off_the_site(client, login, company):
+    pair = create_match(company.buddy, company.newcomer, company.designer, actor=user_of(company.hr))
+    db.session.commit()
+    login(company.hr)
+    form = client.get(f"/programmes/pairs/{pair.id}/end", query_string={"next": "//evil.example/x"})
+    assert "evil.example" not in form.get_data(as_text=True)
+    ended = client.post(f"/programmes/pairs/{pair.id}/end",
+                        data={"reason": "ran_its_course", "next": "https://evil.example/x"})
+    assert ended.headers["Location"] == f"/programmes/{company.buddy.id}"

@@ -379,7 +379,8 @@ def end_partner(assignment_id: int):
     if pair_id is not None:
         # A programme pair ends politely, with a reason and a note to both, on the programme's page.
         flash("This pair was made in a programme: say why it ends, and both get a kind note.", "info")
-        return redirect(url_for("programmes.end", programme_match_id=pair_id), 303)
+        back = url_for("journeys.person_journeys", employee_id=assignment.employee_id)
+        return redirect(url_for("programmes.end", programme_match_id=pair_id, next=back), 303)
     moved = end_support(assignment, actor_id=current_user.id)
     db.session.commit()
     flash(f"The {assignment.kind.value} pairing has ended; {_plural(moved, 'open touchpoint')} went back to "

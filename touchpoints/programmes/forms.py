@@ -84,3 +84,5 @@ class EndMatchForm(_ShowsErrors, FlaskForm):
                         validators=[InputRequired(message="Choose the reason that fits best.")])
     note = TextAreaField("A short note for them (optional)", validators=[Length(
         max=NOTE_LIMIT, message=f"Keep the note under {NOTE_LIMIT} characters.")])
+    # The page to return to once the pair has ended (a person's journeys or people page).
+    next = HiddenField()

@@ -255,6 +255,7 @@ def end(programme_match_id: int):
         flash("This pair has already ended.", "warning")
         return redirect(url_for("programmes.mine"))
     form = EndMatchForm()
+    form.next.data = _same_site(form.next.data if request.method == "POST" else request.args.get("next"))
     if form.validate_on_submit():
         try:
             services.end_match(pair, actor=current_user, reason=form.reason.data, note=form.note.data or "")
@@ -268,6 +269,8 @@ def end(programme_match_id: int):
             db.session.commit()
             told = "Both have a note." if side.value == "hr" else "They have a kind note from you."
             flash(f"The pair has ended and its coming meetings are cancelled. {told}", "success")
+            if form.next.data:
+                return redirect(form.next.data)
             if side.value == "hr":
                 return redirect(url_for("programmes.detail", programme_id=pair.programme_id))
             return redirect(url_for("programmes.mine"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import make_employee, make_hr, make_manager, make_team
 from touchpoints.audit.models import AuditEntry
@@ -76,6 +76,33 @@ def test_a_taken_email_is_refused_whatever_its_case(client, login):
     response = client.post("/people/new", data=person_form(email="TAKEN@example.com"))
     assert response.status_code == 400
     assert "already belongs to Taken" in response.get_data(as_text=True)
+
+
+def test_every_mistake_is_named_at_once_the_taken_email_and_unknown_manager_beside_a_bad_date(client, login):
+    login(make_hr())
+    make_employee("Taken", email="taken@example.com")
+    response = client.post("/people/new", data=person_form(
+        email="taken@example.com", manager_email="ghost@example.com", hire_date="2025-13-40"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Not a valid date value" in page
+    assert "already belongs to Taken" in page and "No employee has the email ghost@example.com" in page
+    assert 'value="Leeds"' in page
+    assert db.session.scalar(select(func.count()).select_from(Employee)) == 2  # nothing half-written
+
+
+def test_an_edit_names_every_mistake_at_once_and_changes_nothing(client, login):
+    login(make_hr())
+    make_employee("Taken", email="taken@example.com")
+    me = make_employee("Me Here", email="me@example.com", job_title="Analyst")
+    response = client.post(f"/people/{me.id}/edit", data=person_form(
+        full_name="Me Here", email="taken@example.com", job_title="Lead", start_date="not a date"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Not a valid date value" in page and "already belongs to Taken" in page
+    assert 'value="Lead"' in page  # what was typed stays on the page
+    db.session.expire_all()
+    assert (me.email, me.job_title) == ("me@example.com", "Analyst")
 
 
 def test_hr_edits_a_person_and_the_change_is_audited_with_before_and_after(client, login):

@@ -177,6 +177,16 @@ def _apply_manager(employee: Employee, data: Mapping[str, Any], errors: dict[str
     employee.manager = manager
 
 
+def record_errors(data: Mapping[str, Any], employee: Employee | None = None) -> dict[str, str]:
+    """What saving this data on the record would refuse (a taken email, an unknown manager, ...).
+
+    Nothing is saved, but the record and the session are changed on the way: the caller rolls back.
+    """
+    errors: dict[str, str] = {}
+    _apply(employee or Employee(), data, errors)
+    return errors
+
+
 def create_employee(
     data: Mapping[str, Any], *, actor_id: int | None, roles: set[Role] | None = None,
     password_hash: str | None = None,

@@ -37,6 +37,7 @@ from touchpoints.people.services import (
     create_employee,
     deactivate_employee,
     reactivate_employee,
+    record_errors,
     update_employee,
 )
 from touchpoints.people.team_search import NO_TEAM_LABEL, suggest_teams
@@ -95,6 +96,8 @@ def new():
             flash(f"{employee.full_name} is added. They cannot sign in until they choose a "
                   "password: send them a password link from this page.", "success")
             return redirect(url_for("people.detail", employee_id=employee.id))
+    elif form.is_submitted():
+        _add_record_errors(form)
     return render_template("people/form.html", form=form, employee=None), \
         400 if form.errors else 200
 
@@ -128,8 +131,21 @@ def edit(employee_id: int):
             db.session.commit()
             flash(f"{employee.full_name}'s record is saved.", "success")
             return redirect(url_for("people.detail", employee_id=employee.id))
+    elif form.is_submitted():
+        _add_record_errors(form, employee)
     return render_template("people/form.html", form=form, employee=employee), \
         400 if form.errors else 200
+
+
+def _add_record_errors(form: PersonForm, employee: Employee | None = None) -> None:
+    """Add the record's own checks to a form that failed its own, so every mistake shows at once
+    (a taken email was otherwise named only after the dates were put right)."""
+    data = {name: value for name, value in form.service_data().items()
+            if name not in form or not form[name].errors}
+    errors = record_errors(data, employee)
+    db.session.rollback()
+    form.show_errors({name: message for name, message in errors.items()
+                      if name not in form or not form[name].errors})
 
 
 def _employee_or_404(employee_id: int) -> Employee:

@@ -548,18 +548,9 @@ def end_match(match: ProgrammeMatch, *, actor, reason: EndReason | str, note: st
     if errors:
         raise ProgrammeValidationError(errors)
     programme = match.programme
-    cancelled = 0
-    enrolment = db.session.get(Enrolment, match.enrolment_id) if match.enrolment_id else None
-    if enrolment is not None and enrolment.status is EnrolmentStatus.ACTIVE:
-        cancelled = end_enrolment(enrolment, actor_id=actor.id,
-                                  reason=f"{programme.name}: pair ended ({reason.label.lower()})")
-    assignment = db.session.get(SupportAssignment, match.assignment_id) if match.assignment_id else None
-    if assignment is not None and (assignment.ended_on is None or assignment.ended_on > today):
-        end_support(assignment, actor_id=actor.id, ended_on=today)
-    match.status = MatchStatus.ENDED
-    match.ended_on, match.ended_at = today, utcnow()
-    match.ended_by, match.ended_by_id = side, actor.id
-    match.end_reason, match.end_note = reason, note
+    cancelled = _close_match(match, today=today, actor_id=actor.id,
+                             why=f"pair ended ({reason.label.lower()})", reason=reason, ended_by=side)
+    match.ended_by_id, match.end_note = actor.id, note
     db.session.flush()
     record("programme.match_ended", "employee", match.employee_id, actor_id=actor.id,
            summary=f"Ended the {programme.partner_word} pair of {match.employee.full_name} and "
@@ -568,6 +559,22 @@ def end_match(match: ProgrammeMatch, *, actor, reason: EndReason | str, note: st
                   "cancelled_touchpoints": cancelled})
     _send_goodbyes(match, side)
     return match
+
+
+def _close_match(match: ProgrammeMatch, *, today: date, actor_id: int | None, why: str, reason: EndReason,
+                 ended_by: EndedBy) -> int:
+    """Mark a pair ended, cancel the open meetings of its journey and end its buddy or mentor
+    assignment if still running; returns how many meetings were cancelled."""
+    cancelled = 0
+    enrolment = db.session.get(Enrolment, match.enrolment_id) if match.enrolment_id else None
+    if enrolment is not None and enrolment.status is EnrolmentStatus.ACTIVE:
+        cancelled = end_enrolment(enrolment, actor_id=actor_id, reason=f"{match.programme.name}: {why}")
+    assignment = db.session.get(SupportAssignment, match.assignment_id) if match.assignment_id else None
+    if assignment is not None and (assignment.ended_on is None or assignment.ended_on > today):
+        end_support(assignment, actor_id=actor_id, ended_on=today)
+    match.status, match.ended_on, match.ended_at = MatchStatus.ENDED, today, utcnow()
+    match.ended_by, match.end_reason = ended_by, reason
+    return cancelled
 
 
 def _send_goodbyes(match: ProgrammeMatch, side: EndedBy) -> None:
@@ -604,16 +611,9 @@ def close_departed_matches(*, today: date | None = None) -> int:
         select(ProgrammeMatch).options(joinedload(ProgrammeMatch.programme))
         .where(ProgrammeMatch.status == MatchStatus.ACTIVE,
                or_(ProgrammeMatch.employee_id.in_(gone), ProgrammeMatch.partner_id.in_(gone)))))
-    now = utcnow()
     for match in matches:
-        enrolment = db.session.get(Enrolment, match.enrolment_id) if match.enrolment_id else None
-        if enrolment is not None and enrolment.status is EnrolmentStatus.ACTIVE:
-            end_enrolment(enrolment, actor_id=None, reason=f"{match.programme.name}: someone left")
-        assignment = db.session.get(SupportAssignment, match.assignment_id) if match.assignment_id else None
-        if assignment is not None and assignment.ended_on is None:
-            end_support(assignment, actor_id=None, ended_on=today)
-        match.status, match.ended_on, match.ended_at = MatchStatus.ENDED, today, now
-        match.ended_by, match.end_reason = EndedBy.HR, EndReason.LEFT_COMPANY
+        _close_match(match, today=today, actor_id=None, why="someone left", reason=EndReason.LEFT_COMPANY,
+                     ended_by=EndedBy.HR)
     db.session.flush()
     return len(matches)
 
@@ -631,13 +631,9 @@ def close_orphaned_matches(*, today: date | None = None) -> int:
         select(ProgrammeMatch).options(joinedload(ProgrammeMatch.programme))
         .where(ProgrammeMatch.status == MatchStatus.ACTIVE,
                or_(ProgrammeMatch.assignment_id.is_(None), ProgrammeMatch.assignment_id.not_in(still_open)))))
-    now = utcnow()
     for match in matches:
-        enrolment = db.session.get(Enrolment, match.enrolment_id) if match.enrolment_id else None
-        if enrolment is not None and enrolment.status is EnrolmentStatus.ACTIVE:
-            end_enrolment(enrolment, actor_id=None, reason=f"{match.programme.name}: pairing ended elsewhere")
-        match.status, match.ended_on, match.ended_at = MatchStatus.ENDED, today, now
-        match.ended_by, match.end_reason = EndedBy.HR, EndReason.OTHER
+        _close_match(match, today=today, actor_id=None, why="pairing ended elsewhere", reason=EndReason.OTHER,
+                     ended_by=EndedBy.HR)
     db.session.flush()
     return len(matches)
 

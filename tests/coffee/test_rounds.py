@@ -24,13 +24,14 @@ def user_of(employee) -> User:
     return db.session.scalar(select(User).where(User.employee_id == employee.id))
 
 
-def opt_in(employee, weeks: int = 1):
+def opt_in(employee, weeks: int = 1, *, paused_until=None, today=MONDAY - timedelta(days=3)):
     services.save_participation(
         employee,
         taking_part=True,
         frequency_weeks=weeks,
+        paused_until=paused_until,
         actor=user_of(employee),
-        today=MONDAY - timedelta(days=3),
+        today=today,
     )
     db.session.commit()
 
@@ -161,14 +162,7 @@ def test_paused_and_departed_people_are_not_paired(app):
     a, b, c, d = company(4)
     for person in (a, b, c, d):
         opt_in(person)
-    services.save_participation(
-        c,
-        taking_part=True,
-        frequency_weeks=1,
-        paused_until=MONDAY + timedelta(days=14),
-        actor=user_of(c),
-        today=MONDAY - timedelta(days=1),
-    )
+    opt_in(c, paused_until=MONDAY + timedelta(days=14), today=MONDAY - timedelta(days=1))
     services.save_participation(d, taking_part=False, actor=user_of(d))
     db.session.commit()
     due = set(services.plan_round(MONDAY, seed=1).participants)
@@ -380,14 +374,7 @@ def test_hr_counts_who_takes_part_is_paused_or_left(app):
     a, b, c, d = company(4)
     for person in (a, b, c, d):
         opt_in(person)
-    services.save_participation(
-        b,
-        taking_part=True,
-        frequency_weeks=1,
-        paused_until=MONDAY + timedelta(days=5),
-        actor=user_of(b),
-        today=MONDAY,
-    )
+    opt_in(b, paused_until=MONDAY + timedelta(days=5), today=MONDAY)
     services.save_participation(c, taking_part=False, actor=user_of(c))
     db.session.commit()
     assert services.participation_counts(MONDAY) == {"taking_part": 2, "paused": 1, "left": 1}

@@ -435,7 +435,3 @@ class SlackInteractions:
         if updates:
             answer.updates.extend({"channel": u.channel, "ts": u.ts} for u in updates)
             answer.after.append(sender(updates, self.settings))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -146,14 +146,14 @@ def item_blocks(item: Item, *, digest: bool) -> list[Block]:
     )
 
     blocks: list[Block] = []
-    headline = _escape(item.headline)
+    headline = escape(item.headline)
     if digest:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{headline}*")))
     else:
         blocks.append(HeaderBlock(text=PlainTextObject(text=item.headline[:150])))
     if item.facts:
         fields = [
-            MarkdownTextObject(text=f"*{_escape(label)}*\n{_escape(value)}" if label else _escape(value))
+            MarkdownTextObject(text=f"*{escape(label)}*\n{escape(value)}" if label else escape(value))
             for label, value in item.facts[:10]
         ]
         blocks.append(SectionBlock(fields=fields))
@@ -205,12 +205,13 @@ def outcome_blocks(item_text: str, outcome: str) -> list[dict[str, Any]]:
     from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
     return [
-        SectionBlock(text=MarkdownTextObject(text=_escape(item_text))).to_dict(),
-        ContextBlock(elements=[MarkdownTextObject(text=_escape(outcome))]).to_dict(),
+        SectionBlock(text=MarkdownTextObject(text=escape(item_text))).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(text=escape(outcome))]).to_dict(),
     ]
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Text made safe for Slack's mrkdwn (its three control characters)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

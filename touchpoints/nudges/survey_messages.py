@@ -50,18 +50,6 @@ def _split(ref: str | None) -> tuple[str, str]:
     return channel, ts
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def thanks_blocks(title: str, text: str) -> list[dict[str, Any]]:
-    """A survey message of its own, once answered: the survey's title and one sentence."""
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(title)}*"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(text)}]},
-    ]
-
-
 def answered_rounds(employee_id: int, round_ids: set[int]) -> set[int]:
     """Which of these rounds the person has answered (participation only; one query)."""
     from touchpoints.surveys.models import SurveyParticipation
@@ -130,6 +118,8 @@ def survey_message_updates(round_id: int, employee_id: int, text: str, *,
     A survey message of its own says `text`; a digest holding the survey is composed again, and
     changes only once the person has answered (a refusal such as "closed" leaves it as it was).
     """
+    from touchpoints.nudges.slack import outcome_blocks
+
     settings = settings or NudgeSettings.current()
     keys = [f"{prefix}:{round_id}:{employee_id}" for prefix in SURVEY_PREFIXES]
     sent = db.session.execute(
@@ -148,7 +138,7 @@ def survey_message_updates(round_id: int, employee_id: int, text: str, *,
         channel, ts = _split(ref)
         if channel and ts:
             title = (payload or {}).get("survey_title") or "Pulse survey"
-            updates.append(MessageUpdate(channel, ts, text, thanks_blocks(title, text)))
+            updates.append(MessageUpdate(channel, ts, text, outcome_blocks(f"*{title}*", text)))
     if digests and answered_rounds(employee_id, {round_id}):
         employee = db.session.get(Employee, employee_id)
         for ref in digests:

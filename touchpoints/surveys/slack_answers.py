@@ -202,11 +202,13 @@ def answer_view(round_: SurveyRound, questions: list[SurveyQuestion]) -> View:
     )
     from slack_sdk.models.views import View
 
+    from touchpoints.nudges.slack import escape
+
     survey = round_.survey
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*{_escape(survey.title)}* · {round_.label}\n"
+                text=f"*{escape(survey.title)}* · {round_.label}\n"
                 "Anonymous: your answers are stored without your name or the time, and results "
                 f"show only for groups of at least {round_.min_group_size} people."
             )
@@ -249,17 +251,15 @@ def notice_view(title: str, text: str) -> View:
     from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
     from slack_sdk.models.views import View
 
+    from touchpoints.nudges.slack import escape
+
     return View(
         type="modal",
         callback_id=ANSWER_CALLBACK + "_notice",
         title=PlainTextObject(text=_clip(title, TITLE_LIMIT)),
         close=PlainTextObject(text="Close"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=_escape(text)))],
+        blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))],
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,9 +287,6 @@ class Submission:
     # A polite refusal (answered already, closed): the dialog turns into this notice.
     notice: View | None = None
     notice_text: str = ""
-    # Recorded: what the invitation message now says.
-    thanks: str = ""
-    survey_title: str = ""
     round_id: int | None = None
     # Held in memory only, to find the invitation messages to update; never stored with the answer.
     respondent_id: int | None = None
@@ -320,7 +317,6 @@ def take_dialog_answers(
         return Submission(
             notice=notice_view(title, refusal.notice),
             notice_text=refusal.notice,
-            survey_title=title,
             round_id=round_.id if round_ is not None else None,
             respondent_id=employee.id,
             finished=refusal.finished,
@@ -337,7 +333,7 @@ def take_dialog_answers(
         errors: dict[str, str] = {}
         for key, message in error.errors.items():
             errors.setdefault(known.get(key, first), message)
-        return Submission(errors=errors, survey_title=title, round_id=round_.id)
+        return Submission(errors=errors, round_id=round_.id)
     except services.SubmissionError as error:
         # Lost a race with another submission or the round's closing: refused like the page does.
         db.session.rollback()
@@ -346,14 +342,11 @@ def take_dialog_answers(
         return Submission(
             notice=notice_view(title, text),
             notice_text=text,
-            survey_title=title,
             round_id=round_.id,
             respondent_id=employee.id,
             finished=True,
         )
     return Submission(
-        thanks=thanks_text(round_, employee.timezone),
-        survey_title=title,
         round_id=round_.id,
         respondent_id=employee.id,
         finished=True,

@@ -127,6 +127,15 @@ def test_search_and_stage_filters(client, login):
     assert "Ola Onboarding" in page and "Ada Active" not in page
 
 
+def test_search_text_is_matched_literally_so_an_underscore_is_no_wildcard(client, login):
+    login(make_hr())
+    make_employee("Una Underscore", email="una_u@example.com")
+    make_employee("Uli Other", email="unaxu@example.com")
+    page = client.get("/people/?q=una_u").get_data(as_text=True)
+    assert "Una Underscore" in page and "Uli Other" not in page
+    assert "Uli Other" not in client.get("/people/lookup?q=una_u").get_data(as_text=True)
+
+
 def test_deactivated_people_are_hidden_unless_asked_for(client, login):
     from touchpoints.db_types import utcnow
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, request, url_for
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -34,6 +34,7 @@ from touchpoints.people import services as people
 from touchpoints.people.access import visible_employees
 from touchpoints.people.models import Channel, Employee, LifecycleStatus, Team
 from touchpoints.people.services import PeopleValidationError
+from touchpoints.people.text_search import name_or_email_contains
 
 # What a client may send when creating or changing an employee, with its JSON type.
 WRITABLE: dict[str, str] = {
@@ -119,12 +120,7 @@ def _filtered(query: Select) -> Select:
     args = request.args
     problems: dict[str, str] = {}
     if args.get("q", "").strip():
-        needle = args["q"].strip().lower()
-        # The search is for literal text, so % and _ in it match themselves.
-        needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{needle}%"
-        query = query.where(or_(func.lower(Employee.full_name).like(like, escape="\\"),
-                                func.lower(Employee.email).like(like, escape="\\")))
+        query = query.where(name_or_email_contains(args["q"]))
     if args.get("email", "").strip():
         query = query.where(func.lower(Employee.email) == args["email"].strip().lower())
     if args.get("team", "").strip():

@@ -12,13 +12,14 @@ from functools import lru_cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from touchpoints.extensions import db
 from touchpoints.people.access import visible_employees
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 from touchpoints.people.team_search import team_condition
+from touchpoints.people.text_search import name_or_email_contains
 
 # Aliases, as joinedload used: the team filter's subquery reads `teams` itself and must not be
 # correlated with the team joined for the row.
@@ -51,9 +52,7 @@ def filtered_people(user, filters: PeopleFilters) -> Select:
     """A select of the Employees this user may see that match the filters (unordered)."""
     query = visible_employees(user)
     if filters.q and filters.q.strip():
-        like = f"%{filters.q.strip().lower()}%"
-        query = query.where(or_(func.lower(Employee.full_name).like(like),
-                                func.lower(Employee.email).like(like)))
+        query = query.where(name_or_email_contains(filters.q))
     in_team = team_condition(filters.team)
     if in_team is not None:
         query = query.where(in_team)

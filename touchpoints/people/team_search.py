@@ -11,14 +11,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from touchpoints.extensions import db
 from touchpoints.people.access import visible_employees
 from touchpoints.people.models import Employee, Team
+from touchpoints.people.text_search import escape_like
 
 NO_TEAM = "none"
 NO_TEAM_LABEL = "No team"
 SUGGESTION_LIMIT = 20
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def team_condition(text: str | None) -> ColumnElement[bool] | None:
@@ -35,7 +32,7 @@ def team_condition(text: str | None) -> ColumnElement[bool] | None:
     exact = func.lower(Team.name) == lowered
     if lowered in (NO_TEAM, NO_TEAM_LABEL.lower()):
         return Employee.team_id.is_(None)
-    like = f"%{_escape_like(lowered)}%"
+    like = f"%{escape_like(lowered)}%"
     named = or_(exact, and_(~exists().where(exact), func.lower(Team.name).like(like, escape="\\")))
     if text.isdigit():
         named = or_(named, Team.id == int(text))
@@ -50,10 +47,10 @@ def suggest_teams(user, text: str, *, limit: int = SUGGESTION_LIMIT) -> list[str
     text = text.strip().lower()
     if not text:
         return []
-    query = select(Team.name).where(func.lower(Team.name).like(f"%{_escape_like(text)}%", escape="\\"))
+    query = select(Team.name).where(func.lower(Team.name).like(f"%{escape_like(text)}%", escape="\\"))
     if not user.is_hr:
         scope = visible_employees(user).where(Employee.deactivated_at.is_(None)).subquery()
         query = query.where(Team.id.in_(select(scope.c.team_id)))
     # Names starting with the text first, then the rest, each alphabetically.
-    starts = func.lower(Team.name).like(f"{_escape_like(text)}%", escape="\\")
+    starts = func.lower(Team.name).like(f"{escape_like(text)}%", escape="\\")
     return list(db.session.scalars(query.order_by(~starts, Team.name).limit(limit)))

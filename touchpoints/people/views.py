@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from touchpoints.auth.access import hr_only, managers, signed_in
@@ -41,7 +41,8 @@ from touchpoints.people.services import (
     update_employee,
 )
 from touchpoints.people.team_search import NO_TEAM_LABEL, suggest_teams
-from touchpoints.privacy.erasure import is_erased
+from touchpoints.people.text_search import name_or_email_contains
+from touchpoints.privacy.erasure import refusal as erasure_refusal
 from touchpoints.programmes.services import person_support
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -189,11 +190,9 @@ def lookup():
     text = (request.args.get("q") or "").strip().lower()
     if len(text) < 2:
         return jsonify(people=[])
-    like = f"%{text}%"
     rows = db.session.execute(
         select(Employee.full_name, Employee.email, Employee.job_title)
-        .where(Employee.deactivated_at.is_(None),
-               or_(func.lower(Employee.full_name).like(like), func.lower(Employee.email).like(like)))
+        .where(Employee.deactivated_at.is_(None), name_or_email_contains(text))
         .order_by(Employee.full_name).limit(LOOKUP_LIMIT)
     ).all()
     return jsonify(people=[{"name": n, "email": e, "title": t} for n, e, t in rows])
@@ -225,8 +224,7 @@ def detail(employee_id: int):
     roles = sorted((r for r in login.roles if r is not Role.EMPLOYEE), key=lambda r: r.label) \
         if login else []
     # A departed person's data can be exported or erased by HR, once (privacy.erasure).
-    departed = (employee.status is LifecycleStatus.ALUMNI or employee.deactivated_at is not None) \
-        and not is_erased(employee)
+    departed = erasure_refusal(employee) is None
     # Moments are shown in the reader's own time zone.
     return render_template("people/detail.html", employee=employee, reports=reports, login=login,
                            roles=roles, tz=ZoneInfo(current_user.employee.timezone), support=support,

@@ -5,13 +5,14 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from touchpoints.audit.services import record
 from touchpoints.auth.access import hr_only, signed_in
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
 from touchpoints.people.models import Employee
+from touchpoints.people.text_search import name_or_email_contains
 from touchpoints.privacy import erasure, inventory, retention
 from touchpoints.privacy.export import export_person
 from touchpoints.privacy.forms import EraseForm, SearchForm
@@ -57,9 +58,7 @@ def departed():
     form = SearchForm(request.args)
     query = erasure.departed_query()
     if form.q.data:
-        like = f"%{form.q.data.strip().lower()}%"
-        query = query.where(or_(func.lower(Employee.full_name).like(like),
-                                func.lower(Employee.email).like(like)))
+        query = query.where(name_or_email_contains(form.q.data))
     page = db.paginate(query, page=max(1, request.args.get("page", 1, type=int)), per_page=PER_PAGE,
                        error_out=False)
     erased_total = db.session.scalar(select(func.count()).select_from(Employee).where(

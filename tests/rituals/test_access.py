@@ -139,6 +139,23 @@ def test_the_api_logs_attendance_all_or_nothing_and_names_the_person(org, api_as
     assert good.json["data"]["status"] == "held"
 
 
+def test_the_api_corrects_a_log_that_marked_someone_who_has_since_left_as_the_page_does(org, api_as):
+    from touchpoints.db_types import utcnow
+
+    occurrence = _occurrence(org["rituals"]["product"])
+    api = api_as(org["product_lead"])
+    member = org["product_member"]
+    first = {"actual_mode": "in_person", "attendance": [{"employee_id": member.id, "presence": "in_person"}]}
+    assert api.post(f"/api/v1/ritual-occurrences/{occurrence.id}/attendance", json=first).status_code == 200
+    member.deactivated_at = utcnow()
+    db.session.commit()
+    corrected = api.post(f"/api/v1/ritual-occurrences/{occurrence.id}/attendance", json={
+        "actual_mode": "in_person", "attendance": [{"employee_id": member.id, "presence": "remote"}]})
+    assert corrected.status_code == 200, corrected.json
+    marks = {row["employee_id"]: row["presence"] for row in corrected.json["data"]["attendance"]}
+    assert marks[member.id] == "remote"
+
+
 def test_members_mark_their_own_attendance_over_the_api(org, api_as):
     occurrence = _occurrence(org["rituals"]["product"])
     member = api_as(org["product_member"])

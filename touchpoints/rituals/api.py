@@ -189,9 +189,8 @@ def log_attendance(occurrence_id: int):
         member_ids = set(db.session.scalars(
             select(Employee.id).where(Employee.id.in_([r["employee_id"] for r in rows]),
                                       Employee.deactivated_at.is_(None))))
-    else:
-        member_ids = set(db.session.scalars(
-            services.members_query(occurrence.ritual, viewer.tree).with_only_columns(Employee.id)))
+    else:  # the same people the page's form lists, those marked who have since left included
+        member_ids = {m.id for m in services.attendance_sheet(occurrence, viewer.tree).members}
     try:
         services.log_occurrence(occurrence, actual_mode=data.get("actual_mode"),
                                 location=str(data.get("location") or ""), note=str(data.get("note") or ""),

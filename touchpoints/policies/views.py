@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.core import UnboundField
@@ -41,7 +41,9 @@ def field_label(path: str) -> str:
 def viewer_zone() -> dict:
     """The reader's own IANA zone: history and overrides show when things happened in it, not in UTC."""
     employee = getattr(current_user, "employee", None)
-    return {"viewer_zone": employee.timezone if employee else "Europe/London", "field_label": field_label}
+    # An error page drawn for someone signed out still renders here: the company's zone then.
+    zone = employee.timezone if employee else current_app.config["DEFAULT_TIMEZONE"]
+    return {"viewer_zone": zone, "field_label": field_label}
 
 
 def _policy_or_404(policy_id: int) -> Policy:

@@ -46,7 +46,7 @@ def ritual_time(moment, timezone: str = "Europe/London") -> str:
 
 
 def _viewer_zone() -> str:
-    return current_user.employee.timezone if current_user.employee else "Europe/London"
+    return current_user.employee.timezone
 
 
 def _ritual_or_404(ritual_id: int, viewer: Viewer) -> Ritual:

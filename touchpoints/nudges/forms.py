@@ -21,7 +21,9 @@ class NotificationSettingsForm(FlaskForm):
     """A person's own delivery settings (channel and quiet hours live in My preferences)."""
 
     daily_digest = BooleanField("Bundle my nudges into one message at the start of my working day")
-    calendar_invites = BooleanField("Email me calendar invitations for my one-on-ones and check-ins")
+    # On unless the person turned them off: a person with no delivery profile yet gets them.
+    calendar_invites = BooleanField("Email me calendar invitations for my one-on-ones and check-ins",
+                                    default=True)
     teams_webhook_url = URLField(
         "My Teams workflow address", validators=[Optional(), Length(max=1000), _https_webhook]
     )

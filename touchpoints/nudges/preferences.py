@@ -25,11 +25,6 @@ def invites_turned_off(employee_ids: Iterable[int]) -> set[int]:
         DeliveryProfile.employee_id.in_(wanted), DeliveryProfile.calendar_invites.is_(False))))
 
 
-def wants_invites(employee_id: int) -> bool:
-    """Whether a person gets calendar invitations by email (on unless they turned them off)."""
-    return employee_id not in invites_turned_off([employee_id])
-
-
 def set_invites(employee_id: int, wanted: bool, *, actor_id: int | None) -> bool:
     """Turn a person's calendar invitations on or off; False when nothing changed. Caller commits."""
     profile = profile_for(employee_id)
@@ -40,15 +35,6 @@ def set_invites(employee_id: int, wanted: bool, *, actor_id: int | None) -> bool
            summary=f"Calendar invitations by email turned {'on' if wanted else 'off'}",
            before={"calendar_invites": not wanted}, after={"calendar_invites": wanted})
     return True
-
-
-def teams_digest_teams(team_ids: Iterable[int]) -> set[int]:
-    """Which of these teams want the weekly digest in their Teams channel (off unless turned on)."""
-    wanted = sorted(set(team_ids))
-    if not wanted:
-        return set()
-    return set(db.session.scalars(select(TeamChannel.team_id).where(
-        TeamChannel.team_id.in_(wanted), TeamChannel.teams_digest.is_(True))))
 
 
 def set_teams_digest(team_id: int, on: bool, *, actor_id: int | None) -> bool:

@@ -408,8 +408,6 @@ def queue_team_digests(now: datetime | None = None) -> dict[str, int]:
     """Scheduler job: once a week, a team's Slack channel and/or Teams channel get counts of its week
     (no names). A team's Teams workflow carries the digest when HR turned that on for the team. Commits.
     """
-    from touchpoints.nudges.preferences import teams_digest_teams
-
     now = now or utcnow()
     year, week, weekday = now.isocalendar()
     monday = datetime.combine((now - timedelta(days=weekday - 1)).date(), dtime(0), tzinfo=UTC)
@@ -421,14 +419,13 @@ def queue_team_digests(now: datetime | None = None) -> dict[str, int]:
             | (TeamChannel.teams_webhook_url.is_not(None) & TeamChannel.teams_webhook_broken_at.is_(None))
         )
     ).all()
-    on_teams = teams_digest_teams(channel.team_id for channel, _ in rows)
     targets = []
     for channel, name in rows:
         wanted = []
         if channel.slack_digest_channel:
             wanted.append((DeliveryChannel.SLACK, f"team-digest:{channel.team_id}:{year}-W{week:02d}"))
         teams_ready = channel.teams_webhook_url and channel.teams_webhook_broken_at is None
-        if channel.team_id in on_teams and teams_ready:
+        if channel.teams_digest and teams_ready:
             wanted.append((DeliveryChannel.TEAMS, f"team-digest-teams:{channel.team_id}:{year}-W{week:02d}"))
         if wanted:
             targets.append((channel.team_id, name, wanted))

@@ -688,7 +688,6 @@ def _nudge_moment(nudge: Nudge) -> datetime:
 
 
 def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
-    from touchpoints.nudges.preferences import invites_turned_off
     from touchpoints.policies.delivery import next_allowed_delivery
 
     now = run.clock()
@@ -717,8 +716,6 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
     )
     sent_recently = _sent_today(recipients, now)
     quiet = run.quiet_policies()
-    invitees = {n.recipient_id for n in nudges if n.kind is NudgeKind.CALENDAR_INVITE and n.recipient_id}
-    invites_off = invites_turned_off(invitees) if invitees else set()
 
     groups: dict[tuple, list[_Pending]] = defaultdict(list)
     held: dict[datetime, list[int]] = defaultdict(list)
@@ -755,12 +752,12 @@ def _deliver_batch(ids: list[int], run: _Run, report: DeliveryReport) -> None:
                     (nudge.id, "Not needed any more: the touchpoint was moved (a new reminder follows).")
                 )
                 continue
+        profile = profiles.get(employee.id)
         if nudge.kind is NudgeKind.CALENDAR_INVITE:
-            obstacle = _invitation_obstacle(nudge, tp, run, invites_off)
+            obstacle = _invitation_obstacle(nudge, tp, run, profile)
             if obstacle:
                 cancelled.append((nudge.id, obstacle))
                 continue
-        profile = profiles.get(employee.id)
         kind = tp.kind if tp is not None else None
         # Quiet hours and working hours, in the person's own zone.
         allowed = next_allowed_delivery(employee, now, kind, policies=quiet)
@@ -862,7 +859,9 @@ def _team_digest_obstacle(
     return ""
 
 
-def _invitation_obstacle(nudge: Nudge, tp: Touchpoint | None, run: _Run, invites_off: set[int]) -> str:
+def _invitation_obstacle(
+    nudge: Nudge, tp: Touchpoint | None, run: _Run, profile: DeliveryProfile | None
+) -> str:
     """Why a queued calendar invitation should not go out any more ('' when it should)."""
     if tp is None:
         return "The touchpoint was removed."
@@ -870,7 +869,7 @@ def _invitation_obstacle(nudge: Nudge, tp: Touchpoint | None, run: _Run, invites
         return "Not needed any more: a later change to the touchpoint replaced this invitation."
     if not run.settings.email_enabled:
         return "Email is not set up (no SMTP_HOST), so calendar invitations cannot be sent."
-    if nudge.recipient_id in invites_off:
+    if profile is not None and not profile.calendar_invites:
         return "The person turned calendar invitations off."
     return ""
 

@@ -28,7 +28,7 @@ from touchpoints.nudges.models import (
     NudgeStatus,
     TeamChannel,
 )
-from touchpoints.nudges.preferences import set_invites, set_teams_digest, wants_invites
+from touchpoints.nudges.preferences import set_invites, set_teams_digest
 from touchpoints.nudges.services import (
     NudgeActionError,
     dismiss_nudge,
@@ -200,8 +200,6 @@ def notification_settings():
     """My delivery settings: digest, calendar invitations, my Teams workflow, my calendar feed."""
     profile = db.session.get(DeliveryProfile, current_user.employee_id)
     form = NotificationSettingsForm(obj=profile)
-    if request.method == "GET":
-        form.calendar_invites.data = wants_invites(current_user.employee_id)
     if form.validate_on_submit():
         profile = profile_for(current_user.employee_id)
         profile.daily_digest = bool(form.daily_digest.data)

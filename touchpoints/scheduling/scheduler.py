@@ -76,7 +76,8 @@ JOBS: list[JobSpec] = [
     JobSpec("nudge-calendar-invitations", "Email calendar invitations for one-on-ones and check-ins as "
             "they come within reach, and cancellations of those called off in bulk",
             invite_upcoming, 6 * 3600),
-    JobSpec("nudge-team-digests", "Queue the weekly team digest for teams with a Slack channel",
+    JobSpec("nudge-team-digests", "Queue the weekly team digest for teams with a Slack channel or a "
+            "Teams workflow that asked for it",
             queue_team_digests, 3600),
     JobSpec("nudge-delivery", "Deliver the outbox: Slack, Teams, email and in the app",
             deliver, 60),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest
 
@@ -32,6 +32,12 @@ class ApiProblem(Exception):
         self.title = title or TITLES.get(status, "Error")
         self.detail = detail
         self.fields = dict(fields) if fields else None
+
+
+def require_hr(action: str) -> None:
+    """Refuse (403) anyone but an HR partner, saying what only they may do."""
+    if not g.api_user.is_hr:
+        raise ApiProblem(403, f"Only HR partners may {action}.")
 
 
 def not_found(what: str = "record") -> ApiProblem:

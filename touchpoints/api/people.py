@@ -24,6 +24,7 @@ from touchpoints.api.helpers import (
     not_found,
     paginated,
     read_json_object,
+    require_hr,
     split_csv,
 )
 from touchpoints.api.views import bp
@@ -108,11 +109,6 @@ def _visible_employee(employee_id: int) -> Employee:
     if employee is None:
         raise not_found("employee")
     return employee
-
-
-def _require_hr(action: str) -> None:
-    if not g.api_user.is_hr:
-        raise ApiProblem(403, f"Only HR partners may {action}.")
 
 
 def _filtered(query: Select) -> Select:
@@ -227,7 +223,7 @@ def _reloaded(employee_id: int) -> Employee:
 @api_token_required
 def create_employee():
     """Create an employee (and their login) with the same rules as the people pages."""
-    _require_hr("create employees")
+    require_hr("create employees")
     data = read_json_object()
     problems = check_types(data, WRITABLE, {**READ_ONLY, **NOT_ON_CREATE})
     problems.update(exclusive(data, *ALTERNATIVES))
@@ -242,7 +238,7 @@ def create_employee():
 @api_token_required
 def update_employee(employee_id: int):
     """Change some fields of an employee; fields left out stay as they are."""
-    _require_hr("change employees")
+    require_hr("change employees")
     employee = db.session.get(Employee, employee_id)
     if employee is None:
         raise not_found("employee")

@@ -14,7 +14,15 @@ from sqlalchemy import select
 
 from touchpoints.api import openapi as doc
 from touchpoints.api.auth import api_token_required
-from touchpoints.api.helpers import ApiProblem, check_types, iso, not_found, paginated, read_json_object
+from touchpoints.api.helpers import (
+    ApiProblem,
+    check_types,
+    iso,
+    not_found,
+    paginated,
+    read_json_object,
+    require_hr,
+)
 from touchpoints.api.views import bp
 from touchpoints.coffee import services
 from touchpoints.coffee.models import CoffeeParticipant, CoffeeRound
@@ -125,16 +133,11 @@ def my_coffee_pairs():
     }
 
 
-def _require_hr() -> None:
-    if not g.api_user.is_hr:
-        raise ApiProblem(403, "Only HR partners may read pairing rounds.")
-
-
 @bp.get("/coffee/rounds")
 @api_token_required
 def list_coffee_rounds():
     """Pairing rounds, newest first (HR partners)."""
-    _require_hr()
+    require_hr("read pairing rounds")
     return paginated(select(CoffeeRound).order_by(CoffeeRound.round_on.desc()), round_json)
 
 
@@ -142,7 +145,7 @@ def list_coffee_rounds():
 @api_token_required
 def get_coffee_round(round_id: int):
     """One round with who it left unpaired and why (HR partners)."""
-    _require_hr()
+    require_hr("read pairing rounds")
     made = db.session.get(CoffeeRound, round_id)
     if made is None:
         raise not_found("pairing round")

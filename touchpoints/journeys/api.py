@@ -23,6 +23,7 @@ from touchpoints.api.helpers import (
     not_found,
     paginated,
     read_json_object,
+    require_hr,
     split_csv,
 )
 from touchpoints.api.views import bp
@@ -57,11 +58,6 @@ from touchpoints.journeys.models import (
 )
 from touchpoints.people.access import can_view_employee, visible_employees
 from touchpoints.people.models import Employee, LifecycleStatus
-
-
-def _require_hr(action: str) -> None:
-    if not g.api_user.is_hr:
-        raise ApiProblem(403, f"Only HR partners may {action}.")
 
 
 def _service(call: Callable[[], Any]) -> Any:
@@ -183,7 +179,7 @@ def _created(journey: JourneyTemplate):
 @api_token_required
 def create_journey():
     """Create a journey (version 1, a draft unless `activate` is true)."""
-    _require_hr("create journeys")
+    require_hr("create journeys")
     data = read_json_object()
     activate = data.pop("activate", False)
     if not isinstance(activate, bool):
@@ -196,7 +192,7 @@ def create_journey():
 @api_token_required
 def update_journey(journey_id: int):
     """Change a draft; fields left out stay as they are (`touchpoints`, if sent, is the whole list)."""
-    _require_hr("edit journeys")
+    require_hr("edit journeys")
     journey = _journey(journey_id)
     data = read_json_object()
     _service(lambda: journeys.update_draft(journey, data, actor_id=g.api_user.id))
@@ -208,7 +204,7 @@ def update_journey(journey_id: int):
 @api_token_required
 def start_revision(journey_id: int):
     """A draft copy of a journey with the next version number, to edit and then publish."""
-    _require_hr("edit journeys")
+    require_hr("edit journeys")
     journey = _journey(journey_id)
     return _created(_service(lambda: journeys.start_revision(journey, actor_id=g.api_user.id)))
 
@@ -217,7 +213,7 @@ def start_revision(journey_id: int):
 @api_token_required
 def journey_impact(journey_id: int):
     """What publishing this draft would do to people already on the journey."""
-    _require_hr("see the impact of journey changes")
+    require_hr("see the impact of journey changes")
     impact = journeys.revision_impact(_journey(journey_id))
     return {"data": {"open_touchpoints": impact.open_touchpoints, "enrolments": impact.enrolments,
                      "added": impact.added, "removed": impact.removed, "changed": impact.changed,
@@ -228,7 +224,7 @@ def journey_impact(journey_id: int):
 @api_token_required
 def publish_journey(journey_id: int):
     """Make a draft the active version; with move_open, people already on the journey follow it."""
-    _require_hr("publish journeys")
+    require_hr("publish journeys")
     journey = _journey(journey_id)
     data = read_json_object()
     problems = check_types(data, {"move_open": "boolean"})
@@ -250,7 +246,7 @@ def publish_journey(journey_id: int):
 @api_token_required
 def clone_journey(journey_id: int):
     """A new, independent journey (a draft) copied from this one."""
-    _require_hr("create journeys")
+    require_hr("create journeys")
     journey = _journey(journey_id)
     data = read_json_object()
     problems = check_types(data, {"key": "string", "name": "string"})
@@ -267,7 +263,7 @@ def clone_journey(journey_id: int):
 @api_token_required
 def retire_journey(journey_id: int):
     """Stop enrolling people in this journey; those on it finish what they started."""
-    _require_hr("retire journeys")
+    require_hr("retire journeys")
     journey = _journey(journey_id)
     _service(lambda: journeys.retire_journey(journey, actor_id=g.api_user.id))
     db.session.commit()
@@ -322,7 +318,7 @@ ENROL_TYPES = {"journey_key": "string", "journey_id": "integer", "employee_ids":
 @api_token_required
 def create_enrolments():
     """Enrol people in a journey by ids, or everyone matching a filter, in one bulk operation."""
-    _require_hr("enrol people")
+    require_hr("enrol people")
     data = read_json_object()
     problems: dict[str, str] = {}
     for name in data:
@@ -374,7 +370,7 @@ def create_enrolments():
 @api_token_required
 def end_enrolment(enrolment_id: int):
     """Take someone off a journey; its open touchpoints are cancelled."""
-    _require_hr("end enrolments")
+    require_hr("end enrolments")
     enrolment = db.session.scalar(select(Enrolment).options(joinedload(Enrolment.journey))
                                   .where(Enrolment.id == enrolment_id))
     if enrolment is None:
@@ -595,7 +591,7 @@ EVENT_DETAILS = {"start_date": "string", "manager_id": "integer?", "exit_date": 
 @api_token_required
 def record_lifecycle_event(employee_id: int):
     """Record a lifecycle event (hire, start date moved, manager change, leave, exit ...) and apply it."""
-    _require_hr("record lifecycle events")
+    require_hr("record lifecycle events")
     employee = _visible_employee(employee_id)
     data = read_json_object()
     problems = check_types(data, {"kind": "string", "effective_on": "string?", **EVENT_DETAILS})

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from touchpoints.api import openapi as doc
 from touchpoints.api.auth import api_token_required
-from touchpoints.api.helpers import ApiProblem, iso, not_found, paginated, read_json_object
+from touchpoints.api.helpers import ApiProblem, iso, not_found, paginated, read_json_object, require_hr
 from touchpoints.api.views import bp
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
@@ -31,11 +31,6 @@ STATUS_FILTERS: dict[str, tuple[NudgeStatus, ...]] = {
     "problems": PROBLEM_STATUSES,
     **{status.value: (status,) for status in NudgeStatus},
 }
-
-
-def _require_hr(action: str) -> None:
-    if not g.api_user.is_hr:
-        raise ApiProblem(403, f"Only HR partners may {action}.")
 
 
 def _flag(name: str) -> bool | None:
@@ -188,7 +183,7 @@ def _outbox_nudge(nudge_id: int) -> Nudge:
 @api_token_required
 def list_outbox():
     """HR: the outbox, most recently changed first; ?status=problems (default) or one state."""
-    _require_hr("read the outbox")
+    require_hr("read the outbox")
     status = request.args.get("status", "problems").strip().lower()
     if status not in STATUS_FILTERS:
         raise ApiProblem(
@@ -208,7 +203,7 @@ def list_outbox():
 @api_token_required
 def retry_outbox_nudge(nudge_id: int):
     """HR: send a failed, unknown, dead or expired nudge again (its channel chosen afresh)."""
-    _require_hr("retry nudges")
+    require_hr("retry nudges")
     nudge = _outbox_nudge(nudge_id)
     try:
         retry_nudge(nudge, actor=g.api_user)
@@ -222,7 +217,7 @@ def retry_outbox_nudge(nudge_id: int):
 @api_token_required
 def dismiss_outbox_nudge(nudge_id: int):
     """HR: close a problem nudge; {"arrived": true} records that an unknown one did arrive."""
-    _require_hr("dismiss nudges")
+    require_hr("dismiss nudges")
     data = read_json_object() if request.get_data() else {}
     unknown = {k: "Unknown field." for k in data if k != "arrived"}
     if unknown:
@@ -243,7 +238,7 @@ def dismiss_outbox_nudge(nudge_id: int):
 @api_token_required
 def list_scheduler_jobs():
     """HR: each periodic job with its last run, next run, duration and last error."""
-    _require_hr("read the scheduler's jobs")
+    require_hr("read the scheduler's jobs")
     return {
         "data": [
             {

@@ -12,7 +12,15 @@ from sqlalchemy.orm import joinedload
 
 from touchpoints.api import openapi as doc
 from touchpoints.api.auth import api_token_required
-from touchpoints.api.helpers import ApiProblem, iso, not_found, paginated, query_int, read_json_object
+from touchpoints.api.helpers import (
+    ApiProblem,
+    iso,
+    not_found,
+    paginated,
+    query_int,
+    read_json_object,
+    require_hr,
+)
 from touchpoints.api.views import bp
 from touchpoints.extensions import db
 from touchpoints.journeys.models import Mode, TouchpointKind
@@ -24,11 +32,6 @@ from touchpoints.policies.rules import POLICY_FIELDS, RULE_KINDS
 
 MAX_DRY_RUN_ITEMS = 1000
 TRUE = ("1", "true", "yes")
-
-
-def _require_hr(action: str) -> None:
-    if not g.api_user.is_hr:
-        raise ApiProblem(403, f"Only HR partners may {action}.")
 
 
 def _policy(policy_id: int) -> Policy:
@@ -130,7 +133,7 @@ def _invalid(error: services.PolicyValidationError) -> ApiProblem:
 @api_token_required
 def list_policies():
     """Every policy with its enforced and draft versions (HR partners)."""
-    _require_hr("read policies")
+    require_hr("read policies")
     return {"data": [policy_json(row.policy) for row in services.list_policies()]}
 
 
@@ -138,7 +141,7 @@ def list_policies():
 @api_token_required
 def get_policy(policy_id: int):
     """One policy (HR partners)."""
-    _require_hr("read policies")
+    require_hr("read policies")
     return {"data": policy_json(_policy(policy_id))}
 
 
@@ -146,7 +149,7 @@ def get_policy(policy_id: int):
 @api_token_required
 def create_policy():
     """Create a policy as a draft; with ?dry_run=true, only say what it would change."""
-    _require_hr("create policies")
+    require_hr("create policies")
     data = _definition()
     note = data.pop("change_note", None) or ""
     if _dry_run_requested():
@@ -175,7 +178,7 @@ def update_policy(policy_id: int):
 
     With ?dry_run=true nothing is written and the answer is the change's impact.
     """
-    _require_hr("change policies")
+    require_hr("change policies")
     policy = _policy(policy_id)
     data = _definition()
     note = data.pop("change_note", None) or ""
@@ -202,7 +205,7 @@ def update_policy(policy_id: int):
 @api_token_required
 def dry_run_policy(policy_id: int):
     """The impact of activating the policy's draft, with today's data."""
-    _require_hr("read policies")
+    require_hr("read policies")
     policy = _policy(policy_id)
     draft = services.draft_version(policy)
     if draft is None:
@@ -214,7 +217,7 @@ def dry_run_policy(policy_id: int):
 @api_token_required
 def activate_policy(policy_id: int):
     """Activate the draft; send {"version": n} to be sure it is the draft whose dry run you read."""
-    _require_hr("activate policies")
+    require_hr("activate policies")
     policy = _policy(policy_id)
     data = read_json_object() if request.content_length else {}
     draft = services.draft_version(policy)
@@ -236,7 +239,7 @@ def activate_policy(policy_id: int):
 @api_token_required
 def switch_off_policy(policy_id: int):
     """Stop enforcing a policy (its versions stay and can be restored)."""
-    _require_hr("switch policies off")
+    require_hr("switch policies off")
     policy = _policy(policy_id)
     try:
         services.switch_off(policy, actor_id=g.api_user.id)
@@ -252,7 +255,7 @@ def switch_off_policy(policy_id: int):
 @api_token_required
 def get_policy_version(policy_id: int, number: int):
     """One version of a policy, as it was written."""
-    _require_hr("read policies")
+    require_hr("read policies")
     version = services.version_of(_policy(policy_id), number)
     if version is None:
         raise not_found("policy version")
@@ -263,7 +266,7 @@ def get_policy_version(policy_id: int, number: int):
 @api_token_required
 def restore_policy_version(policy_id: int, number: int):
     """Copy an older version into the draft (then read its dry run and activate it)."""
-    _require_hr("restore policies")
+    require_hr("restore policies")
     policy = _policy(policy_id)
     version = services.version_of(policy, number)
     if version is None:
@@ -346,7 +349,7 @@ def override_json(override) -> dict[str, Any]:
 @api_token_required
 def list_overrides():
     """Every override HR granted, newest first (HR partners)."""
-    _require_hr("read overrides")
+    require_hr("read overrides")
     query = (select(PolicyOverride).options(
         joinedload(PolicyOverride.policy), joinedload(PolicyOverride.version),
         joinedload(PolicyOverride.employee), joinedload(PolicyOverride.actor))

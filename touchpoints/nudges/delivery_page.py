@@ -274,16 +274,15 @@ def notification_rows(nudges: list[Nudge], tz: str, settings: NudgeSettings) -> 
     """The notification list: each nudge as the app would say it, with a link into the app."""
     rows = []
     for nudge in nudges:
-        facts = facts_for(nudge, nudge.touchpoint, tz, settings, DeliveryChannel.IN_APP)
         if nudge.kind is NudgeKind.CALENDAR_INVITE and nudge.touchpoint is not None:
             item = invitation_item(
                 nudge.touchpoint, nudge_id=nudge.id, recipient_id=nudge.recipient_id or 0, timezone=tz,
                 settings=settings,
             )
-        elif nudge.touchpoint is not None:
-            item = compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False)
         else:
-            item = compose.other_item(facts)
+            facts = facts_for(nudge, nudge.touchpoint, tz, settings, DeliveryChannel.IN_APP)
+            item = (compose.touchpoint_item(facts, content_allowed=True, policy_text=None, buttons=False)
+                    if nudge.touchpoint is not None else compose.other_item(facts))
         link = next((a.url for a in item.actions if a.url), None)
         if link and link.startswith(settings.base_url):
             link = link[len(settings.base_url) :] or "/"

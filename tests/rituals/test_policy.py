@@ -185,13 +185,14 @@ def test_a_blocking_team_policy_is_escalated_to_hr_once(app):
     from sqlalchemy import select
 
     from touchpoints.nudges.models import Nudge, NudgeKind
-    from touchpoints.rituals.services import escalate_team_findings
+    from touchpoints.nudges.reminders import raise_policy_escalations
 
     hr = make_hr()
     team, *_ = _team("Escalated")
     _activate({**HYBRID_QUARTERLY, "severity": "block"})
-    assert escalate_team_findings(NOW) == {"findings": 1, "queued": 1}
-    assert escalate_team_findings(NOW)["queued"] == 0
+    first = raise_policy_escalations(NOW)
+    assert (first["team_violations"], first["team_queued"]) == (1, 1)
+    assert raise_policy_escalations(NOW)["team_queued"] == 0
     (notice,) = db.session.scalars(select(Nudge).where(Nudge.kind == NudgeKind.NOTICE)).all()
     assert notice.recipient_id == hr.id
     assert notice.payload["headline"].startswith("Escalated is out of the policy")
@@ -200,9 +201,10 @@ def test_a_blocking_team_policy_is_escalated_to_hr_once(app):
 
 
 def test_a_warning_team_policy_is_not_escalated(app):
-    from touchpoints.rituals.services import escalate_team_findings
+    from touchpoints.nudges.reminders import raise_policy_escalations
 
     make_hr()
     _team("Only counted")
     _activate(HYBRID_QUARTERLY)
-    assert escalate_team_findings(NOW) == {"findings": 0, "queued": 0}
+    counts = raise_policy_escalations(NOW)
+    assert (counts["team_violations"], counts["team_queued"]) == (0, 0)

@@ -108,10 +108,9 @@ def test_a_paused_ritual_drops_its_coming_dates_and_the_scheduler_adds_none(app)
 
 
 def test_the_scheduler_runs_the_ritual_jobs():
-    from touchpoints.rituals.services import escalate_team_findings, remind_organisers
+    from touchpoints.rituals.services import remind_organisers
     from touchpoints.scheduling.scheduler import job_specs
 
     jobs = job_specs()
     assert jobs["ritual-series"].func is extend_ritual_series
     assert jobs["ritual-reminders"].func is remind_organisers
-    assert jobs["ritual-policy-escalations"].func is escalate_team_findings

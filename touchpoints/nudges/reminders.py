@@ -276,10 +276,12 @@ def raise_policy_escalations(now: datetime | None = None) -> dict[str, int]:
 
     now = now or utcnow()
     report = evaluate(now=now)
+    teams = [f for f in report.team_violations if f.severity is Severity.BLOCK]
+    counts = {"team_violations": len(teams), "team_queued": _escalate_team_violations(teams)}
     blocking = [v for v in report.violations if v.severity is Severity.BLOCK]
     if not blocking:
         db.session.commit()
-        return {"violations": 0, "queued": 0}
+        return {"violations": 0, "queued": 0, **counts}
     employee_ids = {v.employee_id for v in blocking}
     team_hr = dict(
         db.session.execute(
@@ -330,7 +332,20 @@ def raise_policy_escalations(now: datetime | None = None) -> dict[str, int]:
         nudge["channel"] = preferred_channel(channels.get(nudge["recipient_id"]))
     added = enqueue_many(nudges)
     db.session.commit()
-    return {"violations": len(blocking), "queued": added}
+    return {"violations": len(blocking), "queued": added, **counts}
+
+
+def _escalate_team_violations(findings: list) -> int:
+    """Tell the HR partners, once per team and period, about a team out of a blocking team policy
+    (a hybrid team that did not meet in person last quarter); returns how many notices were queued."""
+    from touchpoints.nudges.services import alert_hr
+
+    return sum(
+        alert_hr(f"team-policy:{f.policy_id}:{f.team_id}:{f.since.isoformat()}",
+                 f"{f.team_name} is out of the policy “{f.policy_name}”", f.detail,
+                 link=f"/rituals?team={f.team_id}")
+        for f in findings
+    )
 
 
 def queue_survey_nudges(now: datetime | None = None) -> dict[str, int]:

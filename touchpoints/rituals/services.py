@@ -876,27 +876,3 @@ def unlogged_occurrences(query: Select, *, now: datetime | None = None, limit: i
     total = len(found) if len(found) < limit else \
         db.session.scalar(select(func.count()).select_from(RitualOccurrence).where(*where)) or 0
     return found, total
-
-
-def escalate_team_findings(now: datetime | None = None) -> dict[str, int]:
-    """Scheduler job: tell the HR partners, once per team and period, about teams that break a
-    blocking team policy (a hybrid team that did not meet in person last quarter). Commits.
-
-    Warn-level team policies are only counted on the compliance dashboard, as for people.
-    """
-    from touchpoints.nudges.services import alert_hr
-    from touchpoints.policies.engine import active_policies, evaluate
-    from touchpoints.policies.models import Severity
-    from touchpoints.policies.rules import TeamMeetsInPerson
-
-    policies = [p for p in active_policies([TeamMeetsInPerson.kind]) if p.severity is Severity.BLOCK]
-    if not policies:
-        return {"findings": 0, "queued": 0}
-    report = evaluate(policies, now=now)
-    queued = 0
-    for finding in report.team_violations:
-        queued += alert_hr(f"team-policy:{finding.policy_id}:{finding.team_id}:{finding.since.isoformat()}",
-                           f"{finding.team_name} is out of the policy “{finding.policy_name}”",
-                           finding.detail, link=f"/rituals?team={finding.team_id}")
-    db.session.commit()
-    return {"findings": len(report.team_violations), "queued": queued}

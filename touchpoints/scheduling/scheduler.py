@@ -33,7 +33,7 @@ from touchpoints.nudges.services import deliver
 from touchpoints.policies.compliance import record_compliance_snapshot
 from touchpoints.privacy.retention import run_retention
 from touchpoints.programmes.services import run_programme_upkeep
-from touchpoints.rituals.services import escalate_team_findings, extend_ritual_series, remind_organisers
+from touchpoints.rituals.services import extend_ritual_series, remind_organisers
 from touchpoints.surveys.services import close_expired_rounds, open_due_rounds, send_due_reminders
 
 
@@ -70,7 +70,7 @@ JOBS: list[JobSpec] = [
     JobSpec("nudge-escalations", "Tell the HR partner about touchpoints overdue for several days",
             escalate_overdue, 3600),
     JobSpec("nudge-policy-escalations", "Tell the HR partner, once, about new breaches of blocking "
-            "human-touch policies", raise_policy_escalations, 3600),
+            "human-touch policies, a person's or a team's", raise_policy_escalations, 3600),
     JobSpec("nudge-surveys", "Deliver survey invitations and reminders through the outbox",
             queue_survey_nudges, 300),
     JobSpec("nudge-calendar-invitations", "Email calendar invitations for one-on-ones and check-ins as "
@@ -87,8 +87,6 @@ JOBS: list[JobSpec] = [
             extend_ritual_series, 6 * 3600),
     JobSpec("ritual-reminders", "Remind organisers a day before their team rituals, and the morning "
             "after one nobody logged", remind_organisers, 900),
-    JobSpec("ritual-policy-escalations", "Tell the HR partners, once per team and period, about teams "
-            "that break a blocking team policy", escalate_team_findings, 6 * 3600),
     # Coffee pairing: a round claims its date (unique), so it runs once however often this fires.
     JobSpec("coffee-pairing", "Close coffee chats whose window ended and, on the round day, pair the "
             "people who opted in", run_due_round, 900),

@@ -154,12 +154,16 @@ def person_journeys(employee_id: int):
                                     .where(Employee.id.in_(partners))).all()) if partners else {}
     # Buddies and mentors are matched in programmes only (the load cap, suggestions, the pair's
     # meetings, a polite end): this page links there rather than assigning anyone itself.
-    in_programme = _programme_pairs([a.id for a in support.values()])
+    programmes = person_support(current_user, employee)
+    in_programme = {m.assignment_id: m.id for m in programmes.pairs if m.employee_id == employee.id}
+    find_in: dict[str, list] = {kind.value: [] for kind in SupportKind}
+    for programme in programmes.can_find_in:
+        find_in[programme.kind.value].append(programme)
     events = lifecycle_events_of(employee.id)
     return render_template(
         "journeys/person.html", employee=employee, enrolments=enrolments, form=form, events=events,
         support={kind.value: assignment for kind, assignment in support.items()}, partner_names=names,
-        in_programme=in_programme, find_in=_programmes_by_kind(employee), end_form=ReasonForm(),
+        in_programme=in_programme, find_in=find_in, end_form=ReasonForm(),
         confirm_form=ConfirmForm(),
         actions=[(kind, RECORD_LABELS[kind]) for kind, applies in RECORDABLE if applies(employee)],
         event_summary=event_summary,
@@ -174,14 +178,6 @@ def _programme_pairs(assignment_ids: list[int]) -> dict[int, int]:
         select(ProgrammeMatch.assignment_id, ProgrammeMatch.id)
         .where(ProgrammeMatch.assignment_id.in_(assignment_ids),
                ProgrammeMatch.status == MatchStatus.ACTIVE)).all())
-
-
-def _programmes_by_kind(employee: Employee) -> dict[str, list]:
-    """The running programmes HR may find this person a buddy or mentor in, by kind."""
-    found: dict[str, list] = {kind.value: [] for kind in SupportKind}
-    for programme in person_support(current_user, employee).can_find_in:
-        found[programme.kind.value].append(programme)
-    return found
 
 
 @bp.post("/people/<int:employee_id>/enrol")

@@ -55,7 +55,7 @@ class PeopleFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search name or email")
-    team = SelectField("Team", validate_choice=False)
+    team = StringField("Team")
     status = SelectField("Lifecycle stage", validate_choice=False)
     deactivated = BooleanField("Show deactivated people")
 

@@ -41,7 +41,22 @@ CHUNK = 2000  # enrolment ids per IN (...) list
 
 def invitation_key(touchpoint: Touchpoint, person_id: int) -> str:
     """One invitation per version (SEQUENCE) of a touchpoint per person, ever."""
-    return f"invite:{touchpoint.id}:{touchpoint.sequence}:{person_id}"
+    return _key(touchpoint.id, touchpoint.sequence, person_id)
+
+
+def _key(touchpoint_id: int, sequence: int, person_id: int) -> str:
+    return f"invite:{touchpoint_id}:{sequence}:{person_id}"
+
+
+def _row(touchpoint_id: int, sequence: int, person_id: int, *, change: str, method: str,
+         now: datetime) -> dict[str, Any]:
+    """The outbox row of one invitation (or cancellation) of one version to one person."""
+    return {
+        "dedup_key": _key(touchpoint_id, sequence, person_id), "kind": NudgeKind.CALENDAR_INVITE,
+        "recipient_id": person_id, "touchpoint_id": touchpoint_id, "channel": DeliveryChannel.EMAIL,
+        "payload": {"at": now.isoformat(), "change": change, "method": method, "sequence": sequence},
+        "next_attempt_at": now,
+    }
 
 
 def queue_invitations(touchpoint: Touchpoint, change: str) -> int:
@@ -144,7 +159,6 @@ def _rows(statement: Select, *, change: str, now: datetime) -> list[dict[str, An
     Plain tuples rather than objects per person: a bulk enrolment reads tens of thousands of rows.
     """
     rows: list[dict[str, Any]] = []
-    at = now.isoformat()
     for tp_id, sequence, status, *people in db.session.execute(statement):
         method = "CANCEL" if status is TouchpointStatus.CANCELLED else "REQUEST"
         invited: set[int] = set()
@@ -152,12 +166,7 @@ def _rows(statement: Select, *, change: str, now: datetime) -> list[dict[str, An
             if person_id is None or person_id in invited or not email or not active or wants is False:
                 continue
             invited.add(person_id)
-            rows.append({
-                "dedup_key": f"invite:{tp_id}:{sequence}:{person_id}", "kind": NudgeKind.CALENDAR_INVITE,
-                "recipient_id": person_id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
-                "payload": {"at": at, "change": change, "method": method, "sequence": sequence},
-                "next_attempt_at": now,
-            })
+            rows.append(_row(tp_id, sequence, person_id, change=change, method=method, now=now))
     return rows
 
 
@@ -204,13 +213,8 @@ def _cancellations(within: ColumnElement[bool], now: datetime) -> list[dict[str,
                    and_(Touchpoint.status.in_(OPEN_STATUSES), Nudge.recipient_id != Touchpoint.employee_id,
                         or_(Touchpoint.owner_id.is_(None), Nudge.recipient_id != Touchpoint.owner_id))))
     ).all()
-    at = now.isoformat()
-    return [{
-        "dedup_key": f"invite:{tp_id}:{sequence}:{person_id}", "kind": NudgeKind.CALENDAR_INVITE,
-        "recipient_id": person_id, "touchpoint_id": tp_id, "channel": DeliveryChannel.EMAIL,
-        "payload": {"at": at, "change": "cancelled", "method": "CANCEL", "sequence": sequence},
-        "next_attempt_at": now,
-    } for tp_id, sequence, person_id in stale]
+    return [_row(tp_id, sequence, person_id, change="cancelled", method="CANCEL", now=now)
+            for tp_id, sequence, person_id in stale]
 
 
 def invite_upcoming(*, now: datetime | None = None, settings: NudgeSettings | None = None) -> dict[str, int]:

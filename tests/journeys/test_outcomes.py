@@ -153,7 +153,7 @@ def test_registered_checks_run_before_anything_is_written(org):
     register_log_check(in_person_reviews)
     register_log_check(in_person_reviews)  # registering twice runs it once
     try:
-        assert _log_checks.count(in_person_reviews) == 1
+        assert list(_log_checks).count(in_person_reviews) == 1
         with pytest.raises(HumanTouchRefusal, match="in person"):
             log_touchpoint(tp, actual_mode=Mode.CHAT, actor=org.user(org.manager))
         assert tp.status is TouchpointStatus.PLANNED and tp.sequence == 0

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
+from touchpoints.hooks import Hooks
 from touchpoints.journeys.access import can_manage_touchpoint, is_participant
 from touchpoints.journeys.errors import JourneyValidationError, NotAllowed, TouchpointActionError
 from touchpoints.journeys.models import (
@@ -50,7 +51,7 @@ class LogAttempt:
 
 
 LogCheck = Callable[[LogAttempt], None]
-_log_checks: list[LogCheck] = []
+_log_checks: Hooks[LogCheck] = Hooks()
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,17 @@ class PlanAttempt:
 
 
 PlanCheck = Callable[[PlanAttempt], None]
-_plan_checks: list[PlanCheck] = []
+_plan_checks: Hooks[PlanCheck] = Hooks()
 
 
 def register_plan_check(check: PlanCheck) -> PlanCheck:
     """Add a check every plan_touchpoint call runs before saving (usable as a decorator); idempotent."""
-    if check not in _plan_checks:
-        _plan_checks.append(check)
-    return check
+    return _plan_checks.register(check)
 
 
 def register_log_check(check: LogCheck) -> LogCheck:
     """Add a check every log_touchpoint call runs first (usable as a decorator); idempotent."""
-    if check not in _log_checks:
-        _log_checks.append(check)
-    return check
+    return _log_checks.register(check)
 
 
 def log_checks() -> tuple[LogCheck, ...]:
@@ -88,14 +85,12 @@ def log_checks() -> tuple[LogCheck, ...]:
 # Called with a touchpoint before anyone logs or plans it: for each mode that a rule would refuse or
 # frown on, a sentence saying so, shown beside that mode (human-touch policies register one).
 ModeAdvice = Callable[[Touchpoint], dict[Mode, str]]
-_mode_advisers: list[ModeAdvice] = []
+_mode_advisers: Hooks[ModeAdvice] = Hooks()
 
 
 def register_mode_advice(adviser: ModeAdvice) -> ModeAdvice:
     """Add an adviser the log page asks about each mode (usable as a decorator); idempotent."""
-    if adviser not in _mode_advisers:
-        _mode_advisers.append(adviser)
-    return adviser
+    return _mode_advisers.register(adviser)
 
 
 def mode_advice(touchpoint: Touchpoint) -> dict[Mode, str]:
@@ -109,7 +104,7 @@ def mode_advice(touchpoint: Touchpoint) -> dict[Mode, str]:
 
 # Called with (touchpoint, actor) once a log is written, in the same transaction (the caller commits).
 AfterLog = Callable[[Touchpoint, object], None]
-_after_log: list[AfterLog] = []
+_after_log: Hooks[AfterLog] = Hooks()
 
 
 def register_after_log(callback: AfterLog) -> AfterLog:
@@ -118,9 +113,7 @@ def register_after_log(callback: AfterLog) -> AfterLog:
     The nudges capability queues the confirmation request to the other person this way, so a log
     from any channel (page, API, Slack, Teams, email link) asks exactly once.
     """
-    if callback not in _after_log:
-        _after_log.append(callback)
-    return callback
+    return _after_log.register(callback)
 
 
 def after_log_hooks() -> tuple[AfterLog, ...]:
@@ -131,15 +124,13 @@ def after_log_hooks() -> tuple[AfterLog, ...]:
 # Called with (touchpoint, change) once a touchpoint was planned, rescheduled or cancelled by someone,
 # in the same transaction (calendar invitations follow the change this way). The caller commits.
 ScheduleChange = Callable[[Touchpoint, str], None]
-_after_schedule_change: list[ScheduleChange] = []
+_after_schedule_change: Hooks[ScheduleChange] = Hooks()
 PLANNED, RESCHEDULED, CANCELLED = "planned", "rescheduled", "cancelled"
 
 
 def register_after_schedule_change(callback: ScheduleChange) -> ScheduleChange:
     """Add a callback run after every plan, reschedule and cancel of a touchpoint; idempotent."""
-    if callback not in _after_schedule_change:
-        _after_schedule_change.append(callback)
-    return callback
+    return _after_schedule_change.register(callback)
 
 
 def _schedule_changed(touchpoint: Touchpoint, change: str) -> None:
@@ -151,14 +142,12 @@ def _schedule_changed(touchpoint: Touchpoint, change: str) -> None:
 # bulk: the new rows are those of these enrolments stamped with that created_at. Same transaction, so
 # whatever a callback queues (calendar invitations) commits or rolls back with the rows themselves.
 BulkCreated = Callable[[Sequence[int], datetime], None]
-_after_bulk_create: list[BulkCreated] = []
+_after_bulk_create: Hooks[BulkCreated] = Hooks()
 
 
 def register_after_bulk_create(callback: BulkCreated) -> BulkCreated:
     """Add a callback run after journeys materialise touchpoints in bulk; idempotent."""
-    if callback not in _after_bulk_create:
-        _after_bulk_create.append(callback)
-    return callback
+    return _after_bulk_create.register(callback)
 
 
 def touchpoints_created(enrolment_ids: Sequence[int], created_at: datetime) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from touchpoints.audit.services import record
 from touchpoints.db_types import utcnow
 from touchpoints.extensions import db
+from touchpoints.hooks import Hooks
 from touchpoints.people.models import Employee, LifecycleStatus, Team
 from touchpoints.surveys.models import (
     MIN_GROUP_SIZE_RANGE,
@@ -890,14 +891,12 @@ class Receipt:
 # Slack dialog): the nudges capability refreshes the Slack messages that invited the person. A callback
 # gets nothing of what was answered, and must write nothing that ties the person to the moment.
 AfterAnswer = Callable[[int, int], None]
-_after_answer: list[AfterAnswer] = []
+_after_answer: Hooks[AfterAnswer] = Hooks()
 
 
 def register_after_answer(callback: AfterAnswer) -> AfterAnswer:
     """Add a callback run after every recorded answer (usable as a decorator); idempotent."""
-    if callback not in _after_answer:
-        _after_answer.append(callback)
-    return callback
+    return _after_answer.register(callback)
 
 
 def submit_response(round_id: int, respondent_employee_id: int, answers: Mapping[str, Any], *,

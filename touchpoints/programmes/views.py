@@ -108,11 +108,12 @@ def detail(programme_id: int):
                                       ProgrammeMatch.status == MatchStatus.ENDED)
         .order_by(ProgrammeMatch.ended_at.desc(), ProgrammeMatch.id.desc()).limit(RECENTLY_ENDED)))
     held = services.meetings_held_by_match([m.id for m in pairs + ended])
-    waiting, waiting_total = services.waiting_for_a_buddy() if programme.kind is SupportKind.BUDDY \
-        else ([], 0)
+    # Only a running buddy programme shows who is still waiting for a buddy.
+    shows_waiting = programme.kind is SupportKind.BUDDY and programme.active
+    waiting, waiting_total = services.waiting_for_a_buddy() if shows_waiting else ([], 0)
     return render_template("programmes/detail.html", programme=programme, figures=figures, pairs=pairs,
                            ended=ended, held=held, find_form=FindPersonForm(), waiting=waiting,
-                           waiting_total=waiting_total,
+                           waiting_total=waiting_total, shows_waiting=shows_waiting,
                            now_month=to_local(utcnow(), current_user.employee.timezone).strftime("%B"))
 
 
